@@ -1,0 +1,1 @@
+"""Network Bound Disk Encryption (Tang/clevis, LUKS2) for OpenStack Ironic."""

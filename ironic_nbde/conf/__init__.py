@@ -1,0 +1,9 @@
+"""Configuration options of ironic-nbde, registered per group."""
+
+from oslo_config import cfg
+
+from ironic_nbde.conf import tang
+
+CONF = cfg.CONF
+
+tang.register_opts(CONF)

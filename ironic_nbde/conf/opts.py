@@ -1,0 +1,12 @@
+"""Entry point for oslo-config-generator (``oslo.config.opts``)."""
+
+from ironic_nbde.conf import tang
+
+_OPTS = [
+    (tang.GROUP, tang.opts),
+]
+
+
+def list_opts():
+    """Return a list of (group, options) for the sample config file."""
+    return [(group, list(opts)) for group, opts in _OPTS]

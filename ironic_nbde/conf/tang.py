@@ -1,0 +1,40 @@
+"""Options for talking to Tang servers."""
+
+from oslo_config import cfg
+
+GROUP = cfg.OptGroup('nbde_tang', title='Tang client options')
+
+opts = [
+    cfg.FloatOpt('connect_timeout', default=3.0, min=0.1,
+                 help='Seconds to wait for a TCP connection to a Tang '
+                      'server. A dead server costs at most this (times '
+                      'the attempts), never minutes.'),
+    cfg.FloatOpt('read_timeout', default=10.0, min=0.1,
+                 help='Seconds to wait for a Tang server to answer once '
+                      'connected.'),
+    cfg.IntOpt('retries', default=2, min=0, max=10,
+               help='Extra attempts after a connection error or an HTTP '
+                    '502/503/504 from a Tang server.'),
+    cfg.FloatOpt('retry_backoff', default=0.25, min=0,
+                 help='Seconds before the first retry; doubles on each '
+                      'further retry.'),
+    cfg.IntOpt('max_response_size', default=262144, min=1024,
+               help='Largest Tang response body accepted, in bytes. A Tang '
+                    'advertisement is a few KiB.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(GROUP)
+    conf.register_opts(opts, group=GROUP)
+
+
+def http_settings(conf):
+    """Build the Tang HTTP client settings from a ConfigOpts object."""
+    from ironic_nbde.tang import http
+    group = conf[GROUP.name]
+    return http.Settings(connect_timeout=group.connect_timeout,
+                         read_timeout=group.read_timeout,
+                         retries=group.retries,
+                         retry_backoff=group.retry_backoff,
+                         max_response_size=group.max_response_size)

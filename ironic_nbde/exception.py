@@ -1,0 +1,53 @@
+"""The one exception root of ironic-nbde.
+
+Every error carries a message template (``_msg_fmt``) filled from keyword
+arguments, so the text always names the object (URL, device) and the cause.
+Messages never include secrets: callers pass only metadata.
+"""
+
+
+class NbdeError(Exception):
+    """Base class of every ironic-nbde error."""
+
+    _msg_fmt = "An unknown NBDE error occurred."
+
+    def __init__(self, message=None, **kwargs):
+        self.kwargs = kwargs
+        if not message:
+            try:
+                message = self._msg_fmt % kwargs
+            except (KeyError, TypeError, ValueError):
+                # A template/argument mismatch is a programming error; keep
+                # the template rather than hiding the original failure.
+                message = self._msg_fmt
+        super().__init__(message)
+
+
+class InvalidConfig(NbdeError):
+    _msg_fmt = "Invalid %(what)s configuration: %(reason)s"
+
+
+class TangHTTPError(NbdeError):
+    _msg_fmt = "Tang request %(method)s %(url)s failed: %(reason)s"
+
+
+class AdvertisementError(NbdeError):
+    _msg_fmt = "Tang advertisement from %(source)s rejected: %(reason)s"
+
+
+class UntrustedAdvertisement(AdvertisementError):
+    _msg_fmt = ("Tang advertisement from %(source)s is not trusted: "
+                "%(reason)s")
+
+
+class JWEError(NbdeError):
+    _msg_fmt = "Invalid clevis JWE: %(reason)s"
+
+
+class RecoveryError(NbdeError):
+    _msg_fmt = "Key recovery through Tang server %(url)s failed: %(reason)s"
+
+
+class InsufficientShares(NbdeError):
+    _msg_fmt = ("sss policy needs %(t)d of %(n)d pins but only %(got)d "
+                "succeeded: %(errors)s")

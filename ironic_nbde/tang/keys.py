@@ -1,0 +1,107 @@
+"""JWK helpers for Tang keys: thumbprints, key roles and EC point checks.
+
+Thumbprints follow RFC 7638 over the required members of an EC key
+(``crv``, ``kty``, ``x``, ``y``). Tang, clevis and jose emit S256 (SHA-256,
+43 characters); clevis falls back to S1 (SHA-1, 27 characters), so both are
+accepted when matching.
+"""
+
+import base64
+import hashlib
+import json
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from ironic_nbde import exception
+
+THP_ALGS = {'S256': hashlib.sha256, 'S1': hashlib.sha1}
+DEFAULT_THP_ALG = 'S256'
+
+CURVES = {
+    'P-256': ec.SECP256R1(),
+    'P-384': ec.SECP384R1(),
+    'P-521': ec.SECP521R1(),
+}
+SIGNING_ALGS = {'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512'}
+
+
+def b64d(data):
+    """Decode unpadded base64url (str or bytes)."""
+    if isinstance(data, str):
+        data = data.encode('ascii')
+    return base64.urlsafe_b64decode(data + b'=' * (-len(data) % 4))
+
+
+def b64e(data):
+    """Encode bytes as unpadded base64url text."""
+    return base64.urlsafe_b64encode(data).rstrip(b'=').decode('ascii')
+
+
+def thumbprint(jwk, alg=DEFAULT_THP_ALG):
+    """RFC 7638 thumbprint of an EC JWK (dict)."""
+    try:
+        members = {k: jwk[k] for k in ('crv', 'kty', 'x', 'y')}
+    except (KeyError, TypeError):
+        raise exception.InvalidConfig(
+            what='JWK', reason='not an EC key with crv, kty, x and y')
+    canon = json.dumps(members, separators=(',', ':'), sort_keys=True)
+    return b64e(THP_ALGS[alg](canon.encode('utf-8')).digest())
+
+
+def matches(jwk, thp):
+    """Return True if ``thp`` is this key's S256 or S1 thumbprint."""
+    return any(thumbprint(jwk, alg) == thp for alg in THP_ALGS)
+
+
+def has_op(jwk, op):
+    return op in (jwk.get('key_ops') or ())
+
+
+def signing_keys(keys):
+    """The keys of a JWK set that an advertisement must be signed with."""
+    return [k for k in keys if has_op(k, 'verify')]
+
+
+def exchange_keys(keys):
+    """The McCallum-Relyea exchange keys, in advertisement order."""
+    return [k for k in keys if has_op(k, 'deriveKey')]
+
+
+def public_key(jwk, what='key'):
+    """Validate an EC JWK and return it as a cryptography public key.
+
+    Checks the key type, the curve, the coordinate lengths and that the
+    point lies on the curve (cryptography refuses points that do not).
+
+    :raises: ValueError describing what is wrong.
+    """
+    if not isinstance(jwk, dict) or jwk.get('kty') != 'EC':
+        raise ValueError('%s is not an EC JWK' % what)
+    curve = CURVES.get(jwk.get('crv'))
+    if curve is None:
+        raise ValueError('%s has unsupported curve %r' % (what,
+                                                          jwk.get('crv')))
+    size = (curve.key_size + 7) // 8
+    try:
+        x = b64d(jwk['x'])
+        y = b64d(jwk['y'])
+    except (KeyError, TypeError, ValueError):
+        raise ValueError('%s has missing or malformed coordinates' % what)
+    if len(x) != size or len(y) != size:
+        raise ValueError('%s coordinates are not %d bytes' % (what, size))
+    try:
+        return ec.EllipticCurvePublicNumbers(
+            int.from_bytes(x, 'big'), int.from_bytes(y, 'big'),
+            curve).public_key()
+    except ValueError:
+        raise ValueError('%s is not a point on %s' % (what, jwk['crv']))
+
+
+def point_jwk(crv, x, y, **extra):
+    """An EC public JWK from integer coordinates."""
+    size = (CURVES[crv].key_size + 7) // 8
+    jwk = {'kty': 'EC', 'crv': crv,
+           'x': b64e(x.to_bytes(size, 'big')),
+           'y': b64e(y.to_bytes(size, 'big'))}
+    jwk.update(extra)
+    return jwk

@@ -1,0 +1,57 @@
+"""Dispatch to the clevis pins by name: ``encrypt``, ``decrypt``,
+``describe``. The pins supported are clevis's network pins, tang and sss.
+"""
+
+from ironic_nbde import exception
+from ironic_nbde.tang import advertisement
+from ironic_nbde.tang import jwe
+
+
+def _modules():
+    # Imported here: sss nests pins and so imports this module.
+    from ironic_nbde.tang import sss_pin
+    from ironic_nbde.tang import tang_pin
+    return {tang_pin.PIN: tang_pin, sss_pin.PIN: sss_pin}
+
+
+def names():
+    return sorted(_modules())
+
+
+def _module(pin):
+    try:
+        return _modules()[pin]
+    except (KeyError, TypeError):
+        raise exception.InvalidConfig(
+            what='pin', reason='unsupported pin %r (supported: %s)'
+                               % (pin, ', '.join(names())))
+
+
+def validate_config(pin, config):
+    """Check a pin config without any network I/O."""
+    _module(pin).validate_config(config)
+
+
+def encrypt(pin, config, plaintext, policy=advertisement.Trust(),
+            client=None):
+    """Encrypt ``plaintext`` (bytes) with a clevis pin.
+
+    :param pin: ``tang`` or ``sss``.
+    :param config: the pin's config, as the clevis CLI takes it.
+    :param policy: :class:`advertisement.Trust`.
+    :param client: an :class:`http.Client` (default settings if None).
+    :returns: the compact JWE (str).
+    """
+    return _module(pin).encrypt(config, plaintext, policy, client)
+
+
+def decrypt(text, client=None):
+    """Decrypt a clevis compact JWE (str/bytes) made by any supported pin."""
+    compact = text if isinstance(text, jwe.Compact) else jwe.parse(text)
+    return _module(compact.pin).decrypt(compact, client)
+
+
+def describe(text):
+    """Metadata of a binding (URLs, thumbprints, threshold); no secret."""
+    compact = text if isinstance(text, jwe.Compact) else jwe.parse(text)
+    return dict(_module(compact.pin).binding(compact), pin=compact.pin)

@@ -1,0 +1,88 @@
+"""Shamir secret sharing over a prime field, as clevis's ``sss`` pin does it.
+
+clevis draws a fresh 256-bit safe prime p per binding, a random polynomial
+of degree t-1 whose constant term is the content key, and gives each child
+pin the point (x, y) as 64 bytes: x and y big-endian, each len(p) bytes.
+Prime generation and Lagrange interpolation are arithmetic that neither
+jwcrypto nor cryptography offers.
+"""
+
+import math
+import secrets
+
+_SMALL_PRIMES = [q for q in range(3, 2000)
+                 if all(q % d for d in range(2, math.isqrt(q) + 1))]
+_PRIMORIAL = math.prod(_SMALL_PRIMES)
+_MR_ROUNDS = 40
+
+
+def is_probable_prime(n, rounds=_MR_ROUNDS):
+    """Miller-Rabin with random bases (error < 4**-rounds)."""
+    if n < 2:
+        return False
+    for q in _SMALL_PRIMES[:50]:
+        if n % q == 0:
+            return n == q
+    if n % 2 == 0:
+        return n == 2
+    d, r = n - 1, 0
+    while d % 2 == 0:
+        d //= 2
+        r += 1
+    for _ in range(rounds):
+        a = secrets.randbelow(n - 3) + 2
+        x = pow(a, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(r - 1):
+            x = x * x % n
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def safe_prime(bits=256):
+    """A random safe prime p = 2q + 1 (q prime) of exactly ``bits`` bits."""
+    while True:
+        q = secrets.randbits(bits - 1) | (1 << (bits - 2)) | 1
+        p = 2 * q + 1
+        # Cheap sieve of both before any Miller-Rabin round.
+        if math.gcd(q * p, _PRIMORIAL) != 1:
+            continue
+        if pow(2, p - 1, p) != 1 or pow(2, q - 1, q) != 1:
+            continue
+        if is_probable_prime(q) and is_probable_prime(p):
+            return p
+
+
+def split(secret, t, n, p):
+    """Split ``secret`` (an int in [0, p)) into n points, any t recover it.
+
+    :returns: list of (x, y) with distinct random non-zero x.
+    """
+    coeffs = [secret] + [secrets.randbelow(p) for _ in range(t - 1)]
+    xs = set()
+    while len(xs) < n:
+        xs.add(secrets.randbelow(p - 1) + 1)
+    points = []
+    for x in xs:
+        y = 0
+        for c in reversed(coeffs):
+            y = (y * x + c) % p
+        points.append((x, y))
+    return points
+
+
+def combine(points, p):
+    """Lagrange interpolation at 0 of distinct points mod p."""
+    secret = 0
+    for j, (xj, yj) in enumerate(points):
+        num, den = 1, 1
+        for m, (xm, _) in enumerate(points):
+            if m != j:
+                num = num * xm % p
+                den = den * (xm - xj) % p
+        secret = (secret + yj * num * pow(den, -1, p)) % p
+    return secret

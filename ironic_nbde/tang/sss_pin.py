@@ -1,0 +1,161 @@
+"""The clevis ``sss`` pin: t-of-n Shamir sharing over nested pins.
+
+Outer JWE: compact, ``alg: dir``, ``enc: A256GCM``, content key = the
+polynomial's constant term (len(p) bytes), header ``clevis: {pin: sss,
+sss: {t, p, jwe: [child compact JWEs]}}``. Each child encrypts its 64-byte
+share with its own pin (tang, or a nested sss).
+
+Decryption asks every child at once, each in its own daemon thread, and
+returns as soon as t shares are in: a dead or black-holed server costs
+nothing when enough others answer, and at most its own timeouts otherwise.
+"""
+
+import queue
+import threading
+
+from ironic_nbde import exception
+from ironic_nbde.tang import advertisement
+from ironic_nbde.tang import jwe
+from ironic_nbde.tang import keys
+from ironic_nbde.tang import pins
+from ironic_nbde.tang import shamir
+
+PIN = 'sss'
+PRIME_BITS = 256
+
+
+def children(config):
+    """Flatten an sss config's ``pins`` into [(pin, child_config), ...].
+
+    :raises: InvalidConfig naming the problem.
+    """
+    def bad(reason):
+        return exception.InvalidConfig(what='sss', reason=reason)
+
+    if not isinstance(config, dict):
+        raise bad('config must be an object')
+    unknown = set(config) - {'t', 'pins'}
+    if unknown:
+        raise bad('unknown key(s) %s' % ', '.join(sorted(unknown)))
+    t = config.get('t', 1)
+    if not isinstance(t, int) or isinstance(t, bool) or t < 1:
+        raise bad("'t' must be an integer >= 1")
+    groups = config.get('pins')
+    if not isinstance(groups, dict) or not groups:
+        raise bad("'pins' must be a non-empty object")
+    result = []
+    for name, value in groups.items():
+        if name not in pins.names():
+            raise bad('unknown pin %r' % name)
+        for cfg in (value if isinstance(value, list) else [value]):
+            if not isinstance(cfg, dict):
+                raise bad('each %s pin config must be an object' % name)
+            pins.validate_config(name, cfg)
+            result.append((name, cfg))
+    if t > len(result):
+        raise bad('threshold t=%d exceeds the %d pin(s) given'
+                  % (t, len(result)))
+    return result
+
+
+def validate_config(config):
+    children(config)
+
+
+def encrypt(config, plaintext, policy=advertisement.Trust(), client=None):
+    """Split a fresh key among the child pins and encrypt ``plaintext``."""
+    kids = children(config)
+    t = config.get('t', 1)
+    p = shamir.safe_prime(PRIME_BITS)
+    size = (p.bit_length() + 7) // 8
+    secret = shamir.secrets.randbelow(p)
+    points = shamir.split(secret, t, len(kids), p)
+    shares = [x.to_bytes(size, 'big') + y.to_bytes(size, 'big')
+              for x, y in points]
+    child_jwes = _parallel(
+        [lambda n=name, c=cfg, s=share: pins.encrypt(n, c, s, policy, client)
+         for (name, cfg), share in zip(kids, shares)], need=len(kids))
+    header = {'alg': 'dir', 'enc': 'A256GCM',
+              'clevis': {'pin': PIN, 'sss': {
+                  't': t, 'p': keys.b64e(p.to_bytes(size, 'big')),
+                  'jwe': child_jwes}}}
+    key = {'kty': 'oct', 'k': keys.b64e(secret.to_bytes(size, 'big'))}
+    return jwe.encrypt(plaintext, header, key)
+
+
+def _sss_header(compact):
+    clevis = compact.clevis
+    if clevis['pin'] != PIN:
+        raise exception.JWEError(reason='pin mismatch: expected sss, got '
+                                        '%r' % clevis['pin'])
+    cfg = clevis.get(PIN)
+    try:
+        t, p, child_jwes = cfg['t'], cfg['p'], cfg['jwe']
+        prime = int.from_bytes(keys.b64d(p), 'big')
+    except (TypeError, KeyError, ValueError):
+        raise exception.JWEError(reason="malformed 'clevis.sss' header")
+    if (not isinstance(t, int) or not isinstance(child_jwes, list)
+            or not 1 <= t <= len(child_jwes) or prime < 3
+            or not all(isinstance(j, str) for j in child_jwes)):
+        raise exception.JWEError(reason="inconsistent 'clevis.sss' header")
+    if compact.header.get('alg') != 'dir':
+        raise exception.JWEError(reason='sss pin needs alg dir')
+    return t, prime, len(keys.b64d(p)), child_jwes
+
+
+def binding(compact):
+    """Describe an sss JWE: threshold and the children's bindings."""
+    t, _, _, child_jwes = _sss_header(compact)
+    return {'t': t, 'pins': [pins.describe(j) for j in child_jwes]}
+
+
+def decrypt(compact, client=None):
+    """Recover t shares in parallel, rebuild the key and decrypt."""
+    t, prime, size, child_jwes = _sss_header(compact)
+
+    def share(child):
+        data = pins.decrypt(child, client)
+        if len(data) != 2 * size:
+            raise exception.JWEError(reason='share has %d bytes, expected '
+                                            '%d' % (len(data), 2 * size))
+        return (int.from_bytes(data[:size], 'big'),
+                int.from_bytes(data[size:], 'big'))
+
+    points = _parallel([lambda c=c: share(c) for c in child_jwes], need=t)
+    if len({x for x, _ in points}) != len(points):
+        raise exception.JWEError(reason='duplicate share coordinates')
+    secret = shamir.combine(points, prime)
+    return jwe.decrypt(compact, secret.to_bytes(size, 'big'))
+
+
+def _parallel(tasks, need):
+    """Run tasks in daemon threads; return the first ``need`` results.
+
+    Results come back in completion order (sss does not care which t
+    children answered). Raises InsufficientShares with every child's error
+    as soon as ``need`` can no longer be reached.
+    """
+    done = queue.Queue()
+
+    def run(index, task):
+        try:
+            done.put((index, task(), None))
+        except exception.NbdeError as exc:
+            done.put((index, None, exc))
+
+    for index, task in enumerate(tasks):
+        threading.Thread(target=run, args=(index, task), daemon=True,
+                         name='nbde-sss-%d' % index).start()
+    results, errors = [], []
+    while len(results) < need:
+        index, value, error = done.get()
+        if error is None:
+            results.append((index, value))
+            continue
+        errors.append('pin %d: %s' % (index + 1, error))
+        if len(tasks) - len(errors) < need:
+            raise exception.InsufficientShares(
+                t=need, n=len(tasks), got=len(results),
+                errors='; '.join(sorted(errors)))
+    results.sort()
+    return [value for _, value in results]
