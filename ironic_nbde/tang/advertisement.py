@@ -199,10 +199,10 @@ def fetch(url, thp=None, client=None, anchors=()):
     return parse(resp.body, target, anchors=anchors)
 
 
-def load_inline(adv, url):
+def load_inline(adv, url, anchors=()):
     """Load the ``adv`` member of a clevis tang config (object or file)."""
     if isinstance(adv, dict):
-        return parse(adv, 'inline advertisement for %s' % url)
+        return parse(adv, 'inline advertisement for %s' % url, anchors)
     if not isinstance(adv, str):
         raise exception.InvalidConfig(
             what='tang', reason='"adv" must be an object or a file name')
@@ -210,7 +210,7 @@ def load_inline(adv, url):
         raise exception.InvalidConfig(
             what='tang', reason="advertisement file '%s' not found" % adv)
     with open(adv, 'rb') as f:
-        return parse(f.read(), "advertisement file '%s'" % adv)
+        return parse(f.read(), "advertisement file '%s'" % adv, anchors)
 
 
 def obtain(url, thp=None, adv=None, policy=Trust(), client=None):
@@ -221,7 +221,7 @@ def obtain(url, thp=None, adv=None, policy=Trust(), client=None):
     match. A fetched one must match ``thp`` or be allowed by ``policy``.
     """
     if adv is not None:
-        parsed = load_inline(adv, url)
+        parsed = load_inline(adv, url, policy.anchors)
         return trust(parsed, [thp or 'any'], policy)
     parsed = fetch(url, thp, client=client, anchors=policy.anchors)
     return trust(parsed, [thp] if thp else [], policy)

@@ -1,0 +1,100 @@
+"""``ironic-nbde-clevis``: the clevis CLI's network pins, without clevis.
+
+Shaped like clevis so an operator can use it in a ramdisk where clevis and
+jose are not installed::
+
+    ironic-nbde-clevis encrypt tang '{"url":"http://tang","thp":"..."}' < IN > JWE
+    ironic-nbde-clevis encrypt sss '{"t":2,"pins":{"tang":[...]}}' -y < IN > JWE
+    ironic-nbde-clevis decrypt < JWE > OUT
+
+Every failure exits non-zero with one line on stderr and nothing on stdout.
+"""
+
+import argparse
+import json
+import logging
+import sys
+
+from ironic_nbde import exception
+
+_LUKS_ARGV = 'luks'
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        sys.stderr.write('%s: error: %s\n' % (self.prog, message))
+        sys.exit(2)
+
+
+def _encrypt(args):
+    from ironic_nbde.tang import advertisement
+    from ironic_nbde.tang import pins
+    try:
+        config = json.loads(args.config)
+    except ValueError:
+        raise exception.InvalidConfig(what=args.pin,
+                                      reason='configuration is malformed '
+                                             '(not JSON)')
+    policy = advertisement.Trust(trust_on_first_use=args.yes)
+    plaintext = sys.stdin.buffer.read()
+    jwe = pins.encrypt(args.pin, config, plaintext, policy)
+    sys.stdout.write(jwe)
+    sys.stdout.flush()
+    return 0
+
+
+def _decrypt(args):
+    from ironic_nbde.tang import pins
+    data = pins.decrypt(sys.stdin.buffer.read())
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()
+    return 0
+
+
+def build_parser():
+    parser = _Parser(prog='ironic-nbde-clevis',
+                     description='clevis-compatible tang and sss pins.')
+    parser.add_argument('--debug', action='store_true',
+                        help='log debug messages to stderr (never secrets)')
+    sub = parser.add_subparsers(dest='command', required=True,
+                                parser_class=_Parser)
+    enc = sub.add_parser('encrypt', help='encrypt stdin to a pin policy')
+    enc.add_argument('pin', choices=['tang', 'sss'])
+    enc.add_argument('config', help='the pin config as JSON, as for clevis')
+    enc.add_argument('-y', dest='yes', action='store_true',
+                     help='trust advertisements without a pinned '
+                          'thumbprint (trust on first use; not advised)')
+    enc.set_defaults(func=_encrypt)
+    dec = sub.add_parser('decrypt', help='decrypt a clevis JWE on stdin')
+    dec.set_defaults(func=_decrypt)
+    if _LUKS_ARGV in sys.argv[1:3] or '--help' in sys.argv or '-h' in \
+            sys.argv:
+        # Import the LUKS commands only when asked: encrypt/decrypt stay
+        # light for a ramdisk.
+        try:
+            from ironic_nbde.cmd import clevis_luks
+        except ImportError:
+            clevis_luks = None
+        if clevis_luks is not None:
+            clevis_luks.add_parsers(sub)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else
+                        logging.WARNING, stream=sys.stderr,
+                        format='%(levelname)s: %(message)s')
+    try:
+        return args.func(args)
+    except exception.NbdeError as exc:
+        sys.stderr.write('Error: %s\n' % exc)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == '__main__':
+    sys.exit(main())

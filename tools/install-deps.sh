@@ -1,0 +1,34 @@
+#!/bin/bash
+# Install everything the tests and the demo need on a fresh Debian 12 (root).
+# Idempotent: re-running only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+    # The oracle and the servers: real tangd, clevis, jose, cryptsetup.
+    tang clevis clevis-luks jose luksmeta cryptsetup-bin
+    # Test helpers: loop devices, filesystems, partition tables.
+    util-linux e2fsprogs dosfstools fdisk socat curl
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' \
+        || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "== apt-get install ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    echo "== creating .venv"
+    "$PY" -m venv .venv
+fi
+echo "== pip install (project + test requirements)"
+.venv/bin/pip install -q --upgrade pip >/dev/null
+.venv/bin/pip install -q -r requirements.txt -r test-requirements.txt
+.venv/bin/pip install -q --no-deps -e . >/dev/null
