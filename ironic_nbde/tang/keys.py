@@ -9,6 +9,7 @@ accepted when matching.
 import base64
 import hashlib
 import json
+import re
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -25,10 +26,19 @@ CURVES = {
 SIGNING_ALGS = {'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512'}
 
 
+_B64URL = re.compile(rb'[A-Za-z0-9_-]*')
+
+
 def b64d(data):
-    """Decode unpadded base64url (str or bytes)."""
+    """Decode unpadded base64url (str or bytes), strictly.
+
+    :raises: ValueError on any character outside the base64url alphabet
+        (the standard decoder would silently skip it).
+    """
     if isinstance(data, str):
         data = data.encode('ascii')
+    if not _B64URL.fullmatch(data) or len(data) % 4 == 1:
+        raise ValueError('not unpadded base64url')
     return base64.urlsafe_b64decode(data + b'=' * (-len(data) % 4))
 
 

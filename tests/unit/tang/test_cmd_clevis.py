@@ -1,0 +1,72 @@
+import io
+import sys
+from unittest import mock
+
+import fixtures
+
+from ironic_nbde.cmd import clevis
+from ironic_nbde.tang import http
+from tests import base
+from tests.unit.tang import fakes
+
+META = fakes.META
+
+
+class CliTest(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.fake = fakes.client_ab()
+        self.useFixture(fixtures.MockPatchObject(
+            http.Client, 'request', side_effect=self.fake.request))
+
+    def run_cli(self, argv, stdin=b''):
+        out, err = io.BytesIO(), io.StringIO()
+        stdout = io.TextIOWrapper(out, encoding='ascii')
+        with mock.patch.object(sys, 'stdin',
+                               io.TextIOWrapper(io.BytesIO(stdin))), \
+                mock.patch.object(sys, 'stdout', stdout), \
+                mock.patch.object(sys, 'stderr', err):
+            code = clevis.main(argv)
+            stdout.flush()
+        return code, out.getvalue(), err.getvalue()
+
+    def test_encrypt_decrypt(self):
+        cfg = '{"url":"%s","thp":"%s"}' % (META['url_a'], META['thp_a'])
+        code, jwe, err = self.run_cli(['encrypt', 'tang', cfg], b'hello')
+        self.assertEqual((0, ''), (code, err))
+        self.assertEqual(4, jwe.count(b'.'))
+        code, plain, err = self.run_cli(['decrypt'], jwe)
+        self.assertEqual((0, b'hello', ''), (code, plain, err))
+
+    def test_decrypt_clevis_vector(self):
+        code, plain, _ = self.run_cli(['decrypt'],
+                                      fakes.vector('sss.jwe', 'rb'))
+        self.assertEqual((0, fakes.vector('plain-sss', 'rb')),
+                         (code, plain))
+
+    def test_untrusted_without_y(self):
+        cfg = '{"url":"%s"}' % META['url_a']
+        code, out, err = self.run_cli(['encrypt', 'tang', cfg], b'x')
+        self.assertEqual((1, b''), (code, out))
+        self.assertEqual(1, err.count('\n'))
+        self.assertIn('no thumbprint pinned', err)
+        code, out, err = self.run_cli(['encrypt', 'tang', cfg, '-y'], b'x')
+        self.assertEqual(0, code)
+        self.assertIn('on first use', self.log.output)
+
+    def test_errors_are_one_line(self):
+        for argv, stdin, text in (
+                (['encrypt', 'tang', '{bad'], b'x', 'malformed'),
+                (['encrypt', 'tang', '{}'], b'x', "'url'"),
+                (['decrypt'], b'junk', 'Invalid clevis JWE'),
+                (['encrypt', 'sss', '{"t":2,"pins":{"tang":[{"url":"%s"}]}}'
+                  % META['url_a']], b'x', 'threshold')):
+            code, out, err = self.run_cli(argv, stdin)
+            self.assertEqual((1, b''), (code, out), argv)
+            self.assertEqual(1, err.count('\n'), err)
+            self.assertIn(text, err)
+
+    def test_usage_error(self):
+        self.assertRaises(SystemExit, self.run_cli, ['encrypt', 'tpm2',
+                                                     '{}'])
