@@ -147,6 +147,9 @@ def _describe(exc):
         return 'timed out'
     if isinstance(exc, ConnectionRefusedError):
         return 'connection refused'
+    if isinstance(exc, (ConnectionResetError,
+                        http.client.RemoteDisconnected)):
+        return 'server closed the connection without answering'
     if isinstance(exc, socket.gaierror):
         return 'cannot resolve host (%s)' % exc.strerror
     return '%s: %s' % (type(exc).__name__, exc)

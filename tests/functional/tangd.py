@@ -75,6 +75,12 @@ class TangServer(fixtures.Fixture):
     def stop(self):
         """Stop listening (the server is now down) and end its tangds."""
         if self._sock is not None:
+            # shutdown() wakes the thread blocked in accept(); close()
+            # alone would leave the kernel socket listening.
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             self._sock.close()
             self._sock = None
         with self._lock:

@@ -1,0 +1,166 @@
+"""Unit test base for the agent: real IPA dispatch, fake edges.
+
+The hardware managers are IPA's GenericHardwareManager and ours, loaded as
+stevedore would. Every command is refused except ``lsblk``, answered from
+canned layouts; IPA's disk listing returns canned BlockDevices; the LUKS2
+layer is a recorder; Tang is the fake HTTP edge of the tang tests.
+"""
+
+import json
+from unittest import mock
+
+from ironic_python_agent import hardware as ipa_hardware
+from ironic_python_agent import utils as ipa_utils
+from stevedore import extension
+
+from ironic_nbde.agent import hardware
+from ironic_nbde.agent import workflow
+from ironic_nbde.luks import cryptsetup
+from tests import base
+from tests.unit.tang import fakes
+
+ESP = 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b'
+LINUX = '0fc63daf-8483-4772-8e79-3d69d8477de4'
+GIB = 1024 ** 3
+SECRETS = (b'temporary-secret-passphrase', b'recovery-secret-passphrase')
+IMAGE_PASSPHRASE = 'published-image-passphrase'
+
+
+def disk(name, size_gib, serial, rotational=False, model='Disk'):
+    return ipa_hardware.BlockDevice(
+        name=name, model=model, size=size_gib * GIB, rotational=rotational,
+        serial=serial, vendor='ACME',
+        by_path='/dev/disk/by-path/pci-0000:00:1f.2-ata-%s' % name[-1])
+
+
+def part(name, fstype=None, parttype=None, label=None, children=()):
+    return {'name': name, 'type': 'part' if children == () else 'disk',
+            'fstype': fstype, 'pttype': None, 'parttype': parttype,
+            'partlabel': None, 'label': label, 'uuid': None,
+            'children': list(children)}
+
+
+def whole(name, fstype=None, children=()):
+    raw = part(name, fstype=fstype)
+    raw.update(type='disk', pttype='gpt' if children else None,
+               children=list(children))
+    return raw
+
+
+DISKS = [disk('/dev/sda', 100, 'ROOT-1'),
+         disk('/dev/sdb', 1000, 'DATA-B', rotational=True, model='Big'),
+         disk('/dev/sdc', 2000, 'DATA-C'),
+         disk('/dev/sdd', 500, 'DATA-D')]
+LAYOUTS = {
+    '/dev/sda': whole('/dev/sda', children=[
+        part('/dev/sda1', 'vfat', ESP, 'EFI'),
+        part('/dev/sda2', 'crypto_LUKS', LINUX),
+        part('/dev/sda3', 'iso9660', None, 'config-2')]),
+    '/dev/sdb': whole('/dev/sdb'),
+    '/dev/sdc': whole('/dev/sdc'),
+    '/dev/sdd': whole('/dev/sdd', children=[
+        part('/dev/sdd1', 'vfat', ESP, 'EFI')]),
+}
+NODE = {'uuid': 'node-1', 'properties': {}, 'instance_info': {}}
+
+
+class FakeExec:
+    """The exec edge: answers lsblk, refuses everything else."""
+
+    def __init__(self, layouts):
+        self.layouts = layouts
+        self.calls = []
+
+    def __call__(self, argv, device, stdin=None, **kwargs):
+        self.calls.append(list(argv))
+        if argv[0] != 'lsblk':
+            raise AssertionError('unexpected command %s' % argv)
+        out = json.dumps({'blockdevices': [self.layouts[argv[-1]]]})
+        return mock.Mock(stdout=out.encode(), returncode=0)
+
+
+class FakeLuks:
+    """Records the LUKS2 layer calls; returns metadata like it would."""
+
+    def __init__(self):
+        self.calls = []
+        self.fail_on = None
+
+    def _record(self, name, device, *args):
+        self.calls.append((name, device))
+        if self.fail_on == (name, device):
+            from ironic_nbde import exception
+            raise exception.LuksError(device=device, reason='injected')
+
+    def format_device(self, device, allow_data=False, **options):
+        self._record('format_device', device)
+        return SECRETS[0]
+
+    def rekey(self, device, passphrase):
+        self._record('rekey', device)
+
+    def bind(self, device, pin, config, passphrase=None):
+        self._record('bind', device)
+        return {'uuid': 'uuid-' + device[-1], 'keyslot': 1, 'token_id': 0}
+
+    def verify(self, device, slot=None):
+        self._record('verify', device)
+
+    def escrow_recovery(self, device, passphrase, jwk):
+        self._record('escrow_recovery', device)
+        return 'eyJhbGciOiJFQ0RILUVTIn0..iv.ciphertext.tag'
+
+    def remove_passphrase(self, device, passphrase):
+        self._record('remove_passphrase', device)
+
+    def luks_info(self, device):
+        return {'uuid': 'uuid-' + device[-1]}
+
+    def crypto_erase(self, device):
+        self._record('crypto_erase', device)
+
+    def list_bindings(self, device):
+        return [{'keyslot': 1, 'token_id': 0, 'pin': 'tang'}]
+
+    def rebind(self, device, pin, config):
+        self._record('rebind', device)
+        return {'uuid': 'uuid-' + device[-1], 'keyslot': 2, 'token_id': 1}
+
+
+def _refuse(*args, **kwargs):
+    raise AssertionError('IPA tried to run a command: %s' % (args,))
+
+
+class AgentTestCase(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.patch(ipa_utils, 'execute', _refuse)
+        self.exec = FakeExec(LAYOUTS)
+        self.patch(cryptsetup, 'execute', self.exec)
+        self.luks = FakeLuks()
+        self.patch(workflow, 'luks', self.luks)
+        self.tang = fakes.client_ab()
+        self.patch(workflow.http, 'Client', lambda settings=None: self.tang)
+        generic = ipa_hardware.GenericHardwareManager
+        self.patch(generic, 'initialize', lambda self: None)
+        self.patch(generic, 'list_block_devices',
+                   lambda self, include_partitions=False: list(DISKS))
+        self.patch(generic, 'get_os_install_device',
+                   lambda self, permit_refresh=False: '/dev/sda')
+        managers = extension.ExtensionManager.make_test_instance([
+            extension.Extension('generic', None, None, generic()),
+            extension.Extension('nbde', None, None,
+                                hardware.NbdeHardwareManager())])
+        self.patch(ipa_hardware, '_get_extensions', lambda: managers)
+        self.patch(ipa_hardware, '_global_managers', None)
+
+    def server(self, name='a'):
+        return {'url': fakes.META['url_' + name],
+                'thp': fakes.META['thp_' + name]}
+
+    def dispatch(self, step, **args):
+        return ipa_hardware.dispatch_to_managers(step, NODE, [], **args)
+
+    def touched(self):
+        return [c for c in self.luks.calls]
