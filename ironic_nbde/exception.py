@@ -51,3 +51,52 @@ class RecoveryError(NbdeError):
 class InsufficientShares(NbdeError):
     _msg_fmt = ("sss policy needs %(t)d of %(n)d pins but only %(got)d "
                 "succeeded: %(errors)s")
+
+
+class LuksError(NbdeError):
+    _msg_fmt = "LUKS operation on %(device)s failed: %(reason)s"
+
+
+class DeviceNotFound(LuksError):
+    _msg_fmt = "Device %(device)s does not exist or cannot be opened"
+
+
+class NotLuks(LuksError):
+    _msg_fmt = "Device %(device)s has no LUKS header"
+
+
+class UnsupportedLuksVersion(LuksError):
+    _msg_fmt = ("Device %(device)s holds LUKS version %(version)s, which is "
+                "unsupported: only LUKS2 can carry a clevis token here")
+
+
+class DeviceHasData(LuksError):
+    _msg_fmt = ("Refusing to format %(device)s: it holds %(found)s (allow "
+                "it explicitly to overwrite); the device was not touched")
+
+
+class NoFreeKeyslot(LuksError):
+    _msg_fmt = "Device %(device)s has no free LUKS2 keyslot"
+
+
+class TokenTooLarge(LuksError):
+    _msg_fmt = ("The %(kind)s token (%(size)d bytes) does not fit in the "
+                "LUKS2 metadata area of %(device)s")
+
+
+class WrongPassphrase(LuksError):
+    _msg_fmt = ("No keyslot of %(device)s opens with the given "
+                "%(what)s")
+
+
+class BindingNotFound(LuksError):
+    _msg_fmt = "Device %(device)s has no clevis binding %(where)s"
+
+
+class VerificationFailed(LuksError):
+    _msg_fmt = ("Clevis binding on keyslot %(slot)s of %(device)s does not "
+                "unlock: %(reason)s")
+
+
+class UnsafeOperation(LuksError):
+    _msg_fmt = "Refusing to %(action)s on %(device)s: %(reason)s"

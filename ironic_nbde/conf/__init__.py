@@ -2,8 +2,10 @@
 
 from oslo_config import cfg
 
+from ironic_nbde.conf import luks
 from ironic_nbde.conf import tang
 
 CONF = cfg.CONF
 
 tang.register_opts(CONF)
+luks.register_opts(CONF)

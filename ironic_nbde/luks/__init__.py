@@ -1,0 +1,32 @@
+"""The LUKS2 side of NBDE: format, bind, verify, unbind, rebind, remove a
+passphrase, re-key, recovery escrow and crypto-erase of block devices.
+
+Every command goes through :mod:`ironic_nbde.luks.cryptsetup` (secrets on
+stdin only). Passphrases are ``bytes`` kept in memory; nothing here logs,
+returns in metadata or raises with a secret. Each operation leaves the
+device with a working keyslot whatever step it is interrupted at, and a
+re-run converges (see :mod:`ironic_nbde.luks.staged` and
+:mod:`ironic_nbde.luks.orphans`).
+"""
+
+from ironic_nbde.luks.bindings import Binding
+from ironic_nbde.luks.bindings import bind
+from ironic_nbde.luks.bindings import list_bindings
+from ironic_nbde.luks.bindings import unbind
+from ironic_nbde.luks.erase import crypto_erase
+from ironic_nbde.luks.escrow import escrow_recovery
+from ironic_nbde.luks.format import Formatted
+from ironic_nbde.luks.format import existing_data
+from ironic_nbde.luks.format import format_device
+from ironic_nbde.luks.header import luks_info
+from ironic_nbde.luks.passphrase import remove_passphrase
+from ironic_nbde.luks.rebind import rebind
+from ironic_nbde.luks.rekey import rekey
+from ironic_nbde.luks.verify import recover
+from ironic_nbde.luks.verify import verify
+
+__all__ = [
+    'Binding', 'Formatted', 'bind', 'crypto_erase', 'escrow_recovery',
+    'existing_data', 'format_device', 'list_bindings', 'luks_info',
+    'rebind', 'recover', 'rekey', 'remove_passphrase', 'unbind', 'verify',
+]

@@ -1,0 +1,131 @@
+"""Bind a device to a clevis policy, list and remove bindings."""
+
+import dataclasses
+
+from oslo_log import log
+
+from ironic_nbde import exception
+from ironic_nbde.luks import cryptsetup
+from ironic_nbde.luks import header
+from ironic_nbde.luks import orphans
+from ironic_nbde.luks import staged
+from ironic_nbde.luks import token
+from ironic_nbde.luks import verify
+from ironic_nbde.tang import advertisement
+from ironic_nbde.tang import pins
+
+LOG = log.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Binding:
+    """A clevis binding: where it is and what it is bound to (no secret).
+
+    ``config`` is the pin config as ``clevis luks list`` prints it;
+    ``binding`` adds the Tang key thumbprints (see ``pins.describe``).
+    """
+
+    device: str
+    slot: int
+    token_id: int
+    pin: str
+    config: dict
+    binding: dict
+
+    def as_dict(self):
+        return dataclasses.asdict(self)
+
+
+def authority(device, hdr, passphrase, client):
+    """The passphrase allowed to add a keyslot: the given one (tested), or
+    the one recovered through an existing clevis binding."""
+    if passphrase is None:
+        return verify.recover(device, client=client, hdr=hdr)[1]
+    cryptsetup.test_passphrase(device, passphrase)
+    return passphrase
+
+
+def bind(device, pin, config, passphrase=None, policy=None, client=None):
+    """Bind ``device`` to a tang or sss policy, as ``clevis luks bind``.
+
+    Encrypts a fresh random passphrase with the pin (Tang advertisements
+    trusted per ``policy``), then adds a clevis token and a pbkdf2 keyslot
+    marked ``prefer`` in the interruption-safe order.
+
+    :param pin: ``tang`` or ``sss``.
+    :param config: the pin config (dict), as clevis takes it.
+    :param passphrase: an existing passphrase (bytes); None uses an
+        existing clevis binding (recovered through Tang) as the authority.
+    :param policy: :class:`advertisement.Trust` (default: pinned only).
+    :param client: a Tang :class:`http.Client` (default settings if None).
+    :returns: the new :class:`Binding`.
+    :raises: InvalidConfig, WrongPassphrase, NoFreeKeyslot, TokenTooLarge,
+        Tang errors, LuksError — all naming the device or server.
+    """
+    pins.validate_config(pin, config)
+    hdr = orphans.clean(device, header.read(device), client)
+    auth = authority(device, hdr, passphrase, client)
+    return add_binding(device, hdr, pin, config, auth,
+                       policy or advertisement.Trust(), client)
+
+
+def add_binding(device, hdr, pin, config, auth, policy, client):
+    """Encrypt a new key with the pin, then add token + keyslot."""
+    if hdr.free_keyslot() is None:
+        raise exception.NoFreeKeyslot(device=device)
+    key = token.new_passphrase()
+    compact = pins.encrypt(pin, config, key, policy, client)
+    slot, token_id = staged.add(
+        device, hdr, lambda s, p: token.clevis_token(compact, s, p), key,
+        auth, staged.PBKDF2_FAST, priority='prefer')
+    return _binding(device, slot, token_id, compact)
+
+
+def _binding(device, slot, token_id, compact):
+    described = pins.describe(compact)
+    return Binding(device=device, slot=slot, token_id=token_id,
+                   pin=described['pin'], config=clevis_config(described),
+                   binding=described)
+
+
+def clevis_config(described):
+    """The pin config ``clevis luks list`` shows for a described JWE."""
+    if described['pin'] == 'tang':
+        return {'url': described['url']}
+    children = {}
+    for child in described['pins']:
+        children.setdefault(child['pin'], []).append(clevis_config(child))
+    return {'t': described['t'], 'pins': children}
+
+
+def list_bindings(device):
+    """The clevis bindings of ``device`` in keyslot order.
+
+    :returns: a list of :class:`Binding`.
+    """
+    hdr = header.read(device)
+    found = []
+    for token_id, tok in hdr.clevis_tokens().items():
+        found.append(_binding(device, hdr.token_slot(tok), token_id,
+                              token.compact(tok)))
+    return sorted(found, key=lambda b: b.slot)
+
+
+def unbind(device, slot):
+    """Remove the clevis binding on ``slot`` (keyslot and token).
+
+    Idempotent: a binding already gone (keyslot destroyed) only has its
+    leftover token removed.
+
+    :raises: BindingNotFound, UnsafeOperation (last keyslot).
+    """
+    hdr = orphans.clean(device, header.read(device))
+    bound = [b for b in hdr.clevis_tokens().values()
+             if hdr.token_slot(b) == slot]
+    if not bound:
+        if slot not in hdr.keyslots:
+            LOG.info('Keyslot %d of %s is already unbound', slot, device)
+            return
+        raise exception.BindingNotFound(device=device,
+                                        where='on keyslot %d' % slot)
+    staged.remove(device, hdr, slot)

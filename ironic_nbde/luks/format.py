@@ -1,0 +1,86 @@
+"""Format a device as LUKS2 for NBDE, refusing to destroy data by default.
+
+The volume key is random (cryptsetup draws it); the first keyslot holds a
+fresh 320-bit random passphrase behind a cheap pbkdf2 (no argon2 cost for
+a machine key). The metadata and keyslots areas are sized for several
+multi-server sss tokens and rebinds, since they cannot grow later.
+"""
+
+import dataclasses
+
+from oslo_log import log
+
+from ironic_nbde import exception
+from ironic_nbde.conf import CONF
+from ironic_nbde.luks import cryptsetup
+from ironic_nbde.luks import header
+from ironic_nbde.luks import staged
+from ironic_nbde.luks import token
+
+LOG = log.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Formatted:
+    """A freshly formatted device. ``passphrase`` is the temporary
+    passphrase of ``slot``: keep it in memory, bind, then remove it.
+    ``discard`` is for crypttab: cryptsetup 2.6 cannot write the persistent
+    allow-discards flag without device-mapper."""
+
+    device: str
+    uuid: str
+    slot: int
+    discard: bool
+    passphrase: bytes = dataclasses.field(repr=False)
+
+
+def existing_data(device):
+    """What ``blkid`` finds on ``device`` (e.g. 'an ext4 filesystem'), or
+    None when it holds no known signature."""
+    found = cryptsetup.probe(device)
+    if found.get('TYPE') == 'crypto_LUKS':
+        return 'a LUKS%s header' % found.get('VERSION', '')
+    if 'PTTYPE' in found:
+        return 'a %s partition table' % found['PTTYPE']
+    if 'TYPE' in found:
+        return 'a %s %s' % (found['TYPE'], found.get('USAGE', 'signature'))
+    return None
+
+
+def format_device(device, allow_data=False, cipher=None, key_size=None,
+                  sector_size=None, label=None, discard=False, uuid=None):
+    """Format ``device`` as LUKS2 with a random temporary passphrase.
+
+    :param allow_data: overwrite a filesystem, partition table or LUKS
+        header found on the device; otherwise refuse, device untouched.
+    :param cipher: data cipher (default ``[nbde_luks]cipher``).
+    :param key_size: volume key bits (default ``[nbde_luks]key_size``).
+    :param sector_size: encryption sector size in bytes (512..4096).
+    :param label: LUKS2 label.
+    :param discard: record that discards should pass (see Formatted).
+    :param uuid: LUKS UUID to use (random if None).
+    :returns: :class:`Formatted`.
+    :raises: DeviceNotFound, DeviceHasData, LuksError.
+    """
+    found = existing_data(device)
+    if found and not allow_data:
+        raise exception.DeviceHasData(device=device, found=found)
+    if found:
+        LOG.warning('Overwriting %s found on %s as allowed', found, device)
+    conf = CONF.nbde_luks
+    args = ['--type', 'luks2', '--key-file', '-', '--key-slot', '0',
+            '--cipher', cipher or conf.cipher,
+            '--key-size', str(key_size or conf.key_size),
+            '--luks2-metadata-size', str(conf.metadata_size),
+            '--luks2-keyslots-size', str(conf.keyslots_size)]
+    args += list(staged.PBKDF2_FAST)
+    for option, value in (('--sector-size', sector_size),
+                          ('--label', label), ('--uuid', uuid)):
+        if value is not None:
+            args += [option, str(value)]
+    passphrase = token.new_passphrase()
+    cryptsetup.cryptsetup('luksFormat', device, *args, stdin=passphrase)
+    uuid = header.probe_binary(device)[1]
+    LOG.info('Formatted %s as LUKS2 %s', device, uuid)
+    return Formatted(device=device, uuid=uuid, slot=0, discard=discard,
+                     passphrase=passphrase)

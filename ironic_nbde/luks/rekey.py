@@ -1,0 +1,45 @@
+"""Give a device written from a pre-encrypted image its own volume key.
+
+``cryptsetup reencrypt`` runs offline (no device-mapper): it re-encrypts
+the data in place under a new random volume key, with a resilient journal
+in the header, so an interrupted run resumes with ``--resume-only``. Only
+the given passphrase's keyslot survives (re-wrapped to the new key): the
+image's other keys are exactly what must not survive; tokens left without
+a keyslot are removed.
+"""
+
+from oslo_log import log
+
+from ironic_nbde.luks import cryptsetup
+from ironic_nbde.luks import header
+from ironic_nbde.luks import orphans
+from ironic_nbde.luks import staged
+
+LOG = log.getLogger(__name__)
+
+
+def rekey(device, passphrase, client=None):
+    """Re-encrypt ``device`` under a new volume key.
+
+    :param passphrase: the provisioning passphrase (bytes); it keeps
+        opening the device afterwards (bind, then remove it).
+    :returns: the keyslot that ``passphrase`` now opens.
+    :raises: WrongPassphrase, UnsupportedLuksVersion, LuksError.
+    """
+    hdr = header.read(device)
+    if hdr.reencrypting:
+        LOG.warning('Resuming the interrupted re-encryption of %s', device)
+        cryptsetup.cryptsetup('reencrypt', device, '--resume-only',
+                              '--key-file', '-', stdin=passphrase,
+                              timeout=cryptsetup.NO_TIMEOUT)
+    else:
+        slot = cryptsetup.test_passphrase(device, passphrase)
+        cryptsetup.cryptsetup('reencrypt', device, '--key-file', '-',
+                              '--key-slot', str(slot),
+                              *staged.PBKDF2_FAST, stdin=passphrase,
+                              timeout=cryptsetup.NO_TIMEOUT)
+    orphans.clean(device, header.read(device), client)
+    slot = cryptsetup.test_passphrase(device, passphrase)
+    LOG.info('Re-encrypted %s under a new volume key (keyslot %d kept)',
+             device, slot)
+    return slot

@@ -1,0 +1,63 @@
+"""Recover a clevis binding's passphrase through Tang and prove it opens
+its keyslot (``cryptsetup open --test-passphrase --key-slot N``)."""
+
+from oslo_log import log
+
+from ironic_nbde import exception
+from ironic_nbde.luks import cryptsetup
+from ironic_nbde.luks import header
+from ironic_nbde.luks import token
+from ironic_nbde.tang import pins
+
+LOG = log.getLogger(__name__)
+
+
+def recover(device, slot=None, client=None, hdr=None):
+    """Recover the passphrase of a clevis binding and test it.
+
+    :param slot: the binding's keyslot; None tries every binding in keyslot
+        order and returns the first that works.
+    :param client: a Tang :class:`http.Client` (default settings if None).
+    :returns: (keyslot, passphrase bytes) — keep the passphrase in memory.
+    :raises: BindingNotFound, VerificationFailed.
+    """
+    hdr = hdr or header.read(device)
+    found = sorted((hdr.token_slot(t), t)
+                   for t in hdr.clevis_tokens().values()
+                   if slot is None or hdr.token_slot(t) == slot)
+    if not found:
+        where = 'on keyslot %s' % slot if slot is not None else 'at all'
+        raise exception.BindingNotFound(device=device, where=where)
+    errors = []
+    for bound, tok in found:
+        try:
+            key = pins.decrypt(token.compact(tok), client)
+            cryptsetup.test_passphrase(device, key, bound)
+            return bound, key
+        except exception.NbdeError as exc:
+            LOG.debug('Binding on keyslot %d of %s failed: %s', bound,
+                      device, exc)
+            errors.append((bound, exc))
+    raise exception.VerificationFailed(
+        device=device, slot=','.join(str(s) for s, _ in errors),
+        reason='; '.join('keyslot %d: %s' % e for e in errors))
+
+
+def verify(device, slot=None, client=None):
+    """Prove clevis bindings of ``device`` unlock through Tang.
+
+    :param slot: the keyslot to verify; None verifies every binding.
+    :returns: the sorted list of keyslots proven to unlock.
+    :raises: BindingNotFound, VerificationFailed (naming the keyslot).
+    """
+    hdr = header.read(device)
+    if slot is not None:
+        return [recover(device, slot, client, hdr)[0]]
+    slots = sorted(hdr.token_slot(t) for t in hdr.clevis_tokens().values())
+    if not slots:
+        raise exception.BindingNotFound(device=device, where='at all')
+    for bound in slots:
+        recover(device, bound, client, hdr)
+    LOG.info('Verified clevis binding(s) on keyslot(s) %s of %s', slots,
+             device)
+    return slots
