@@ -100,3 +100,19 @@ class VerificationFailed(LuksError):
 
 class UnsafeOperation(LuksError):
     _msg_fmt = "Refusing to %(action)s on %(device)s: %(reason)s"
+
+
+class InvalidStepArgument(NbdeError):
+    _msg_fmt = "Invalid step argument '%(arg)s': %(reason)s"
+
+
+class DeviceSelectionError(NbdeError):
+    _msg_fmt = "Disk selection %(selector)s: %(reason)s"
+
+
+class DeviceRefused(NbdeError):
+    _msg_fmt = "Refusing to touch %(device)s: %(reason)s"
+
+
+class DeviceOperationFailed(NbdeError):
+    _msg_fmt = "NBDE %(operation)s of %(device)s failed: %(reason)s"

@@ -1,9 +1,11 @@
 """Entry point for oslo-config-generator (``oslo.config.opts``)."""
 
+from ironic_nbde.conf import agent
 from ironic_nbde.conf import luks
 from ironic_nbde.conf import tang
 
 _OPTS = [
+    (agent.GROUP, agent.opts),
     (tang.GROUP, tang.opts),
     (luks.GROUP, luks.opts),
 ]

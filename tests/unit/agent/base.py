@@ -7,6 +7,7 @@ layer is a recorder; Tang is the fake HTTP edge of the tang tests.
 """
 
 import json
+from importlib import metadata
 from unittest import mock
 
 from ironic_python_agent import hardware as ipa_hardware
@@ -19,6 +20,7 @@ from ironic_nbde.luks import cryptsetup
 from tests import base
 from tests.unit.tang import fakes
 
+GROUP = 'ironic_python_agent.hardware_managers'
 ESP = 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b'
 LINUX = '0fc63daf-8483-4772-8e79-3d69d8477de4'
 GIB = 1024 ** 3
@@ -33,11 +35,10 @@ def disk(name, size_gib, serial, rotational=False, model='Disk'):
         by_path='/dev/disk/by-path/pci-0000:00:1f.2-ata-%s' % name[-1])
 
 
-def part(name, fstype=None, parttype=None, label=None, children=()):
-    return {'name': name, 'type': 'part' if children == () else 'disk',
-            'fstype': fstype, 'pttype': None, 'parttype': parttype,
-            'partlabel': None, 'label': label, 'uuid': None,
-            'children': list(children)}
+def part(name, fstype=None, parttype=None, label=None):
+    return {'name': name, 'type': 'part', 'fstype': fstype, 'pttype': None,
+            'parttype': parttype, 'partlabel': None, 'label': label,
+            'uuid': None}
 
 
 def whole(name, fstype=None, children=()):
@@ -57,7 +58,7 @@ LAYOUTS = {
         part('/dev/sda2', 'crypto_LUKS', LINUX),
         part('/dev/sda3', 'iso9660', None, 'config-2')]),
     '/dev/sdb': whole('/dev/sdb'),
-    '/dev/sdc': whole('/dev/sdc'),
+    '/dev/sdc': whole('/dev/sdc', fstype='ext4'),
     '/dev/sdd': whole('/dev/sdd', children=[
         part('/dev/sdd1', 'vfat', ESP, 'EFI')]),
 }
@@ -84,6 +85,7 @@ class FakeLuks:
 
     def __init__(self):
         self.calls = []
+        self.pins = []
         self.fail_on = None
 
     def _record(self, name, device, *args):
@@ -101,6 +103,7 @@ class FakeLuks:
 
     def bind(self, device, pin, config, passphrase=None):
         self._record('bind', device)
+        self.pins.append((pin, config))
         return {'uuid': 'uuid-' + device[-1], 'keyslot': 1, 'token_id': 0}
 
     def verify(self, device, slot=None):
@@ -131,6 +134,12 @@ def _refuse(*args, **kwargs):
     raise AssertionError('IPA tried to run a command: %s' % (args,))
 
 
+def _extension(name, obj):
+    target = '%s:%s' % (type(obj).__module__, type(obj).__name__)
+    entry = metadata.EntryPoint(name, target, GROUP)
+    return extension.Extension(name, entry, type(obj), obj)
+
+
 class AgentTestCase(base.TestCase):
 
     def setUp(self):
@@ -149,9 +158,8 @@ class AgentTestCase(base.TestCase):
         self.patch(generic, 'get_os_install_device',
                    lambda self, permit_refresh=False: '/dev/sda')
         managers = extension.ExtensionManager.make_test_instance([
-            extension.Extension('generic', None, None, generic()),
-            extension.Extension('nbde', None, None,
-                                hardware.NbdeHardwareManager())])
+            _extension('generic', generic()),
+            _extension('nbde', hardware.NbdeHardwareManager())])
         self.patch(ipa_hardware, '_get_extensions', lambda: managers)
         self.patch(ipa_hardware, '_global_managers', None)
 
@@ -161,6 +169,3 @@ class AgentTestCase(base.TestCase):
 
     def dispatch(self, step, **args):
         return ipa_hardware.dispatch_to_managers(step, NODE, [], **args)
-
-    def touched(self):
-        return [c for c in self.luks.calls]

@@ -1,0 +1,100 @@
+"""The NBDE hardware manager: IPA's entry point into ironic-nbde.
+
+Loaded by stevedore from ``ironic_python_agent.hardware_managers``. It
+reports ``SERVICE_PROVIDER`` support so that it runs beside (never instead
+of) the stock managers: it implements only its own ``nbde_*`` steps and
+leaves every other call to them (disk listing included).
+"""
+
+from ironic_python_agent import errors
+from ironic_python_agent import hardware
+from oslo_log import log
+
+from ironic_nbde import exception
+from ironic_nbde.agent import devices
+from ironic_nbde.agent import params
+from ironic_nbde.agent import steps
+from ironic_nbde.agent import workflow
+from ironic_nbde.conf import CONF
+
+LOG = log.getLogger(__name__)
+
+
+def _translate(error_cls, step, func, *args):
+    """Run ``func``; turn project errors into the IPA error of the step."""
+    try:
+        return func(*args)
+    except exception.InvalidStepArgument as e:
+        LOG.error('Step %s rejected its arguments: %s', step, e)
+        raise errors.InvalidCommandParamsError(str(e))
+    except exception.NbdeError as e:
+        LOG.error('Step %s failed: %s', step, e)
+        raise error_cls('%s: %s' % (step, e))
+
+
+class NbdeHardwareManager(hardware.HardwareManager):
+    """Deploy, clean and service steps for Network Bound Disk Encryption."""
+
+    HARDWARE_MANAGER_NAME = 'NbdeHardwareManager'
+    # Bump whenever a step, its priority or its arguments change.
+    HARDWARE_MANAGER_VERSION = '1.0'
+
+    def __init__(self, inventory=None):
+        self.inventory = inventory or devices.Inventory()
+
+    def evaluate_hardware_support(self):
+        return hardware.HardwareSupport.SERVICE_PROVIDER
+
+    def get_deploy_steps(self, node, ports):
+        return steps.deploy_steps()
+
+    def get_clean_steps(self, node, ports):
+        return steps.clean_steps()
+
+    def get_service_steps(self, node, ports):
+        return steps.service_steps()
+
+    def nbde_encrypt(self, node, ports, **args):
+        """Deploy step: bind the root LUKS partition and/or data disks.
+
+        :returns: {'nbde': {'devices': [metadata...], ...}}; no secret.
+        :raises: InvalidCommandParamsError, DeploymentError.
+        """
+        return _translate(errors.DeploymentError, 'nbde_encrypt',
+                          self._encrypt, args)
+
+    def nbde_crypto_erase(self, node, ports, **args):
+        """Clean step: destroy every keyslot of the node's LUKS devices."""
+        return _translate(errors.CleaningError, 'nbde_crypto_erase',
+                          self._erase, args)
+
+    def nbde_rebind(self, node, ports, **args):
+        """Service step: move every clevis binding to a new Tang policy."""
+        return _translate(errors.ServicingError, 'nbde_rebind',
+                          self._rebind, args)
+
+    def _encrypt(self, args):
+        params.check_known(args, steps.ENCRYPT_ARGSINFO)
+        request = workflow.EncryptRequest(
+            policy=params.tang_policy(args['tang_servers'],
+                                      args.get('threshold')),
+            disks=params.disk_selector(args.get('disks')),
+            root_passphrase=params.passphrase(
+                args.get('root_image_passphrase'), 'root_image_passphrase'),
+            allow_data=params.boolean(args.get('allow_data'), 'allow_data',
+                                      CONF.nbde_agent.allow_data_default),
+            luks=params.luks_options(args.get('luks')),
+            recovery_jwk=params.recovery_jwk(args.get('recovery_jwk')))
+        return workflow.encrypt(self.inventory, request)
+
+    def _erase(self, args):
+        params.check_known(args, steps.ERASE_ARGSINFO)
+        return workflow.crypto_erase(
+            self.inventory, params.disk_selector(args.get('disks')))
+
+    def _rebind(self, args):
+        params.check_known(args, steps.REBIND_ARGSINFO)
+        policy = params.tang_policy(args['tang_servers'],
+                                    args.get('threshold'))
+        return workflow.rebind(self.inventory, policy,
+                               params.disk_selector(args.get('disks')))

@@ -1,0 +1,193 @@
+"""Validation of step arguments, before any disk is touched.
+
+Each function checks one argument and returns it in a normalized form, or
+raises :class:`~ironic_nbde.exception.InvalidStepArgument` naming the
+argument and the reason. Nothing here does I/O.
+"""
+
+import dataclasses
+import re
+
+from ironic_python_agent import device_hints
+from jwcrypto import jwk as jwcrypto_jwk
+from oslo_utils import strutils
+
+from ironic_nbde import exception
+from ironic_nbde.tang import pins
+
+ALL_DATA_DISKS = 'all'
+HINT_KEYS = frozenset({'size', 'model', 'vendor', 'serial', 'wwn',
+                       'rotational', 'name', 'by_path', 'hctl'})
+_SERVER_KEYS = frozenset({'url', 'thp', 'adv'})
+_LUKS_KEYS = {'cipher': str, 'key_size': int, 'sector_size': int,
+              'label': str}
+_KEY_SIZES = (256, 512)
+_SECTOR_SIZES = (512, 1024, 2048, 4096)
+_CIPHER_RE = re.compile(r'^[a-z0-9]+(-[a-z0-9]+)*$')
+_PRIVATE_JWK_MEMBERS = frozenset({'d', 'p', 'q', 'dp', 'dq', 'qi', 'k'})
+
+
+def _bad(arg, reason, *fmt):
+    return exception.InvalidStepArgument(arg=arg, reason=reason % fmt)
+
+
+@dataclasses.dataclass(frozen=True)
+class TangPolicy:
+    """Tang servers (each with a pinned thumbprint) and the threshold."""
+
+    servers: tuple
+    threshold: int
+
+    def pin(self):
+        """The clevis pin and config: ``tang`` for one server, else sss."""
+        if len(self.servers) == 1:
+            return 'tang', dict(self.servers[0])
+        return 'sss', {'t': self.threshold,
+                       'pins': {'tang': [dict(s) for s in self.servers]}}
+
+    def describe(self):
+        """Metadata only: URLs, thumbprints, threshold."""
+        return {'tang': [{'url': s['url'], 'thp': s['thp']}
+                         for s in self.servers],
+                'threshold': self.threshold}
+
+
+def check_known(args, argsinfo):
+    """Reject arguments the step does not declare, and missing ones."""
+    unknown = sorted(set(args) - set(argsinfo))
+    if unknown:
+        raise _bad(unknown[0], 'unknown argument (accepted: %s)',
+                   ', '.join(sorted(argsinfo)))
+    for name, info in sorted(argsinfo.items()):
+        if info.get('required') and args.get(name) is None:
+            raise _bad(name, 'this argument is required')
+
+
+def tang_policy(servers, threshold=None):
+    """Validate ``tang_servers`` and ``threshold``.
+
+    :returns: :class:`TangPolicy`.
+    """
+    if not isinstance(servers, list) or not servers:
+        raise _bad('tang_servers', 'must be a non-empty list of '
+                                   '{url, thp, adv?} objects')
+    checked = []
+    for index, server in enumerate(servers):
+        where = 'tang_servers[%d]' % index
+        if not isinstance(server, dict):
+            raise _bad(where, 'must be an object {url, thp, adv?}')
+        unknown = sorted(set(server) - _SERVER_KEYS)
+        if unknown:
+            raise _bad(where, 'unknown key(s) %s', ', '.join(unknown))
+        if not isinstance(server.get('thp'), str) or not server['thp']:
+            raise _bad(where, "'thp' (the pinned thumbprint of a signing "
+                              "key) is required")
+        if 'adv' in server and not isinstance(server['adv'], dict):
+            raise _bad(where, "'adv' must be the advertisement JWS object")
+        try:
+            pins.validate_config('tang', server)
+        except exception.InvalidConfig as e:
+            raise _bad(where, '%s', e)
+        checked.append(dict(server))
+    urls = [s['url'] for s in checked]
+    if len(set(urls)) != len(urls):
+        raise _bad('tang_servers', 'a server URL is listed twice')
+    if threshold is None:
+        threshold = 1
+    if (not isinstance(threshold, int) or isinstance(threshold, bool)
+            or not 1 <= threshold <= len(checked)):
+        raise _bad('threshold', 'must be an integer from 1 to the number '
+                                'of Tang servers (%d), got %r',
+                   len(checked), threshold)
+    return TangPolicy(servers=tuple(checked), threshold=threshold)
+
+
+def disk_selector(value, arg='disks'):
+    """Validate a disk selector.
+
+    :param value: ``"all"`` (every data disk: all disks but the root
+        disk), a root-device-hint style object, or a list of them.
+    :returns: ``"all"``, a list of hint dicts, or None when not given.
+    """
+    if value is None or value == ALL_DATA_DISKS:
+        return value
+    hints = value if isinstance(value, list) else [value]
+    if not hints:
+        raise _bad(arg, 'an empty list selects nothing')
+    for index, hint in enumerate(hints):
+        where = '%s[%d]' % (arg, index) if isinstance(value, list) else arg
+        if not isinstance(hint, dict) or not hint:
+            raise _bad(where, 'must be "%s" or a non-empty object of '
+                              'device hints (%s)', ALL_DATA_DISKS,
+                       ', '.join(sorted(HINT_KEYS)))
+        unknown = sorted(set(hint) - HINT_KEYS)
+        if unknown:
+            raise _bad(where, 'unknown device hint(s) %s (accepted: %s)',
+                       ', '.join(unknown), ', '.join(sorted(HINT_KEYS)))
+        try:
+            device_hints.parse_root_device_hints(hint)
+        except ValueError as e:
+            raise _bad(where, '%s', e)
+    return hints
+
+
+def boolean(value, arg, default=False):
+    if value is None:
+        return default
+    try:
+        return strutils.bool_from_string(value, strict=True)
+    except ValueError:
+        raise _bad(arg, 'must be a boolean, got %r', value)
+
+
+def passphrase(value, arg):
+    """A published (non-secret) image passphrase: a non-empty string."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or '\n' in value:
+        raise _bad(arg, 'must be a non-empty single-line string')
+    return value
+
+
+def luks_options(value):
+    """Validate ``luks``: {cipher, key_size, sector_size, label}."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _bad('luks', 'must be an object with keys %s',
+                   ', '.join(sorted(_LUKS_KEYS)))
+    for key, val in value.items():
+        kind = _LUKS_KEYS.get(key)
+        if kind is None:
+            raise _bad('luks', 'unknown option %r (accepted: %s)', key,
+                       ', '.join(sorted(_LUKS_KEYS)))
+        if not isinstance(val, kind) or isinstance(val, bool):
+            raise _bad('luks', '%r must be of type %s', key, kind.__name__)
+    if 'cipher' in value and not _CIPHER_RE.match(value['cipher']):
+        raise _bad('luks', "'cipher' %r is not a cipher spec such as "
+                           "aes-xts-plain64", value['cipher'])
+    if value.get('key_size', 512) not in _KEY_SIZES:
+        raise _bad('luks', "'key_size' must be one of %s", _KEY_SIZES)
+    if value.get('sector_size', 512) not in _SECTOR_SIZES:
+        raise _bad('luks', "'sector_size' must be one of %s", _SECTOR_SIZES)
+    if len(value.get('label', '')) > 47:
+        raise _bad('luks', "'label' is longer than 47 characters")
+    return dict(value)
+
+
+def recovery_jwk(value):
+    """Validate ``recovery_jwk``: an operator's PUBLIC EC/RSA JWK."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _bad('recovery_jwk', 'must be a public JWK object')
+    if _PRIVATE_JWK_MEMBERS & set(value):
+        raise _bad('recovery_jwk', 'holds private key material; give the '
+                                   'public key only')
+    if value.get('kty') not in ('EC', 'RSA'):
+        raise _bad('recovery_jwk', "'kty' must be EC or RSA")
+    try:
+        jwcrypto_jwk.JWK(**value)
+    except Exception as e:  # jwcrypto raises several unrelated types
+        raise _bad('recovery_jwk', 'not a valid JWK (%s)', e)
+    return dict(value)

@@ -1,0 +1,207 @@
+"""nbde_encrypt through IPA's dispatch: selection, results, bad input."""
+
+import json
+
+from ironic_python_agent import errors
+
+from tests.unit.agent import base
+
+PUBLIC_JWK = {'kty': 'EC', 'crv': 'P-256',
+              'x': 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+              'y': 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0'}
+
+
+class EncryptTest(base.AgentTestCase):
+
+    def encrypt(self, **args):
+        args.setdefault('tang_servers', [self.server()])
+        return self.dispatch('nbde_encrypt', **args)
+
+    def assertNoSecret(self, result):
+        text = json.dumps(result) + self.log.output
+        for secret in base.SECRETS:
+            self.assertNotIn(secret.decode(), text)
+        self.assertNotIn(base.IMAGE_PASSPHRASE, text)
+
+    def test_data_disk_by_hint(self):
+        result = self.encrypt(disks={'serial': 'DATA-B'})
+        self.assertEqual([('format_device', '/dev/sdb'), ('bind', '/dev/sdb'),
+                          ('verify', '/dev/sdb'),
+                          ('remove_passphrase', '/dev/sdb')],
+                         self.luks.calls)
+        self.assertEqual([{
+            'device': '/dev/sdb', 'disk': '/dev/sdb',
+            'by_path': '/dev/disk/by-path/pci-0000:00:1f.2-ata-b',
+            'serial': 'DATA-B', 'luks_uuid': 'uuid-b', 'keyslot': 1,
+            'token_id': 0, 'threshold': 1,
+            'tang': [{'url': base.fakes.META['url_a'],
+                      'thp': base.fakes.META['thp_a']}]}],
+            result['devices'])
+        self.assertEqual([('tang', self.server())], self.luks.pins)
+        self.assertNoSecret(result)
+
+    def test_hints_list_and_operators(self):
+        self.encrypt(disks=[{'rotational': True}, {'size': '>= 1500'}],
+                     allow_data=True)
+        self.assertEqual(['/dev/sdb', '/dev/sdc'], sorted(
+            {d for op, d in self.luks.calls}))
+
+    def test_all_data_disks_excludes_root(self):
+        self.patch(base, 'DISKS', base.DISKS[:3])
+        self.encrypt(disks='all', allow_data=True)
+        self.assertEqual({'/dev/sdb', '/dev/sdc'},
+                         {d for op, d in self.luks.calls})
+
+    def test_threshold_makes_sss(self):
+        self.encrypt(disks={'name': '/dev/sdb'},
+                     tang_servers=[self.server('a'), self.server('b')],
+                     threshold=2)
+        pin, config = self.luks.pins[0]
+        self.assertEqual('sss', pin)
+        self.assertEqual(2, config['t'])
+        self.assertEqual(2, len(config['pins']['tang']))
+
+    def test_pre_encrypted_root(self):
+        result = self.encrypt(root_image_passphrase=base.IMAGE_PASSPHRASE)
+        self.assertEqual([('rekey', '/dev/sda2'), ('bind', '/dev/sda2'),
+                          ('verify', '/dev/sda2'),
+                          ('remove_passphrase', '/dev/sda2')],
+                         self.luks.calls)
+        device = result['devices'][0]
+        self.assertEqual(('/dev/sda2', '/dev/sda', 'ROOT-1'),
+                         (device['device'], device['disk'],
+                          device['serial']))
+        self.assertNoSecret(result)
+
+    def test_root_and_data_with_escrow(self):
+        result = self.encrypt(root_image_passphrase=base.IMAGE_PASSPHRASE,
+                              disks={'serial': 'DATA-B'},
+                              recovery_jwk=PUBLIC_JWK)
+        self.assertEqual(['/dev/sda2', '/dev/sdb'],
+                         [d['device'] for d in result['devices']])
+        for device in result['devices']:
+            self.assertEqual(5, len(device['recovery'].split('.')))
+        escrows = [c for c in self.luks.calls if c[0] == 'escrow_recovery']
+        self.assertEqual(2, len(escrows))
+        # Escrow happens before the authorizing passphrase is removed.
+        calls = self.luks.calls
+        self.assertLess(calls.index(('escrow_recovery', '/dev/sdb')),
+                        calls.index(('remove_passphrase', '/dev/sdb')))
+        self.assertNoSecret(result)
+
+    def test_device_failure_names_device(self):
+        self.luks.fail_on = ('bind', '/dev/sdb')
+        e = self.assertRaises(errors.DeploymentError, self.encrypt,
+                              disks={'serial': 'DATA-B'})
+        self.assertIn('/dev/sdb', str(e))
+        self.assertIn('injected', str(e))
+        self.assertNotIn(('remove_passphrase', '/dev/sdb'), self.luks.calls)
+
+
+class EncryptBadInputTest(base.AgentTestCase):
+    """Each a clear error, and no disk touched."""
+
+    def assertRejected(self, error, needle, **args):
+        args.setdefault('tang_servers', [self.server()])
+        e = self.assertRaises(error, self.dispatch, 'nbde_encrypt', **args)
+        self.assertIn(needle, str(e))
+        self.assertEqual([], self.luks.calls)
+        self.assertTrue(all(c[0] == 'lsblk' for c in self.exec.calls))
+        return e
+
+    def test_unknown_argument(self):
+        self.assertRejected(errors.InvalidCommandParamsError, "'disk'",
+                            disk={'serial': 'DATA-B'})
+
+    def test_missing_tang_servers(self):
+        self.assertRejected(errors.InvalidCommandParamsError,
+                            "'tang_servers': this argument is required",
+                            tang_servers=None, disks='all')
+
+    def test_malformed_server_lists(self):
+        url = base.fakes.META['url_a']
+        for servers, needle in [
+                ({'url': url}, "'tang_servers'"),
+                ([], "'tang_servers'"),
+                (['http://x'], "'tang_servers[0]'"),
+                ([{'url': url}], "'thp'"),
+                ([{'url': url, 'thp': 'x', 'port': 1}], 'port'),
+                ([{'url': 'ftp://x', 'thp': 'x'}], "'tang_servers[0]'"),
+                ([{'url': url, 'thp': 'x', 'adv': 'file'}], "'adv'"),
+                ([self.server(), self.server()], 'listed twice')]:
+            self.assertRejected(errors.InvalidCommandParamsError, needle,
+                                tang_servers=servers,
+                                disks={'serial': 'DATA-B'})
+
+    def test_threshold(self):
+        for threshold in (2, 0, True, '1'):
+            self.assertRejected(errors.InvalidCommandParamsError,
+                                "'threshold'", threshold=threshold,
+                                disks={'serial': 'DATA-B'})
+
+    def test_bad_selectors(self):
+        for disks in ([], {}, {'colour': 'red'}, {'size': 'big'},
+                      'everything', [{'serial': 'DATA-B'}, 5]):
+            self.assertRejected(errors.InvalidCommandParamsError, "'disks",
+                                disks=disks)
+
+    def test_nothing_to_encrypt(self):
+        self.assertRejected(errors.InvalidCommandParamsError,
+                            'nothing to encrypt')
+
+    def test_no_disk_matches(self):
+        self.assertRejected(errors.DeploymentError, 'no disk matches',
+                            disks={'serial': 'NOPE'})
+
+    def test_selector_hitting_root(self):
+        self.assertRejected(errors.DeploymentError,
+                            'matches the root disk /dev/sda',
+                            disks=[{'serial': 'DATA-B'}, {'size': '>= 50'}])
+
+    def test_disk_holding_an_esp(self):
+        self.assertRejected(errors.DeploymentError,
+                            '/dev/sdd1 holds the EFI system partition',
+                            disks={'name': '/dev/sdd'}, allow_data=True)
+
+    def test_all_refuses_disk_with_esp(self):
+        self.assertRejected(errors.DeploymentError, '/dev/sdd',
+                            disks='all', allow_data=True)
+
+    def test_disk_holding_data(self):
+        self.assertRejected(errors.DeploymentError,
+                            'it holds a ext4 signature; set allow_data',
+                            disks={'serial': 'DATA-C'})
+
+    def test_thumbprint_mismatch(self):
+        server = dict(self.server('a'), thp=base.fakes.META['thp_b'])
+        self.assertRejected(errors.DeploymentError, 'not trusted',
+                            tang_servers=[server],
+                            disks={'serial': 'DATA-B'})
+
+    def test_tang_down(self):
+        self.tang.servers[base.fakes.META['url_b']] = None
+        self.assertRejected(errors.DeploymentError, 'connection refused',
+                            tang_servers=[self.server('a'),
+                                          self.server('b')],
+                            disks={'serial': 'DATA-B'})
+
+    def test_no_luks_partition_on_root(self):
+        layouts = dict(base.LAYOUTS, **{'/dev/sda': base.whole('/dev/sda')})
+        self.exec.layouts = layouts
+        self.assertRejected(errors.DeploymentError,
+                            'expected exactly one LUKS partition',
+                            root_image_passphrase='x')
+
+    def test_bad_options(self):
+        for args, needle in [
+                ({'luks': {'cipher': '--foo'}}, "'luks'"),
+                ({'luks': {'key_size': 128}}, "'luks'"),
+                ({'luks': {'discard': True}}, "'luks'"),
+                ({'recovery_jwk': dict(PUBLIC_JWK, d='secret')},
+                 'private key'),
+                ({'recovery_jwk': {'kty': 'oct', 'k': 'AAAA'}},
+                 "'recovery_jwk'"),
+                ({'allow_data': 'maybe'}, "'allow_data'"),
+                ({'root_image_passphrase': ''}, 'root_image_passphrase')]:
+            self.assertRejected(errors.InvalidCommandParamsError, needle,
+                                disks={'serial': 'DATA-B'}, **args)
