@@ -26,7 +26,7 @@ class Binding:
     """
 
     device: str
-    slot: int
+    keyslot: int
     token_id: int
     pin: str
     config: dict
@@ -34,6 +34,10 @@ class Binding:
 
     def as_dict(self):
         return dataclasses.asdict(self)
+
+    def __getitem__(self, name):
+        # Read like the dict a step result is made of.
+        return self.as_dict()[name]
 
 
 def authority(device, hdr, passphrase, client):
@@ -83,7 +87,7 @@ def add_binding(device, hdr, pin, config, auth, policy, client):
 
 def _binding(device, slot, token_id, compact):
     described = pins.describe(compact)
-    return Binding(device=device, slot=slot, token_id=token_id,
+    return Binding(device=device, keyslot=slot, token_id=token_id,
                    pin=described['pin'], config=clevis_config(described),
                    binding=described)
 
@@ -108,7 +112,7 @@ def list_bindings(device):
     for token_id, tok in hdr.clevis_tokens().items():
         found.append(_binding(device, hdr.token_slot(tok), token_id,
                               token.compact(tok)))
-    return sorted(found, key=lambda b: b.slot)
+    return sorted(found, key=lambda b: b.keyslot)
 
 
 def unbind(device, slot):

@@ -50,7 +50,7 @@ def _seal(key, secret):
     return obj.serialize(compact=True)
 
 
-def escrow_recovery(device, operator_jwk, passphrase=None, client=None):
+def escrow_recovery(device, passphrase, operator_jwk, client=None):
     """Add a recovery keyslot; return its passphrase sealed to the operator.
 
     :param operator_jwk: the operator's public JWK (EC or RSA dict).

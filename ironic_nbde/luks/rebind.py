@@ -52,48 +52,104 @@ def pinned_config(compact, thumbprints=None):
     return 'sss', {'t': clevis['sss']['t'], 'pins': children}, anchors
 
 
-def rebind(device, slot, thumbprints=None, client=None):
-    """Replace the clevis binding on ``slot`` by a fresh one.
+def rebind(device, slot=None, pin=None, config=None, thumbprints=None,
+           policy=None, client=None):
+    """Replace clevis binding(s) of ``device`` by a fresh, verified one.
 
-    Re-running after an interruption converges: a second binding with the
-    same servers that already unlocks is adopted instead of adding a third.
+    Two modes:
 
-    :param thumbprints: optional {url: new signing key thp} to pin.
-    :returns: the new :class:`bindings.Binding`.
-    :raises: BindingNotFound, VerificationFailed, UntrustedAdvertisement,
-        NoFreeKeyslot, TokenTooLarge, LuksError.
+    - regenerate (``pin`` None): the binding on ``slot`` (or the only one)
+      is re-made to the same servers, each pinned to the old binding's
+      signing key or to ``thumbprints``;
+    - change policy (``pin`` and ``config``): bind to that policy (trusted
+      per its ``thp`` values or ``policy``), then remove the binding on
+      ``slot``, or every binding that does not match the new policy.
+
+    The old binding(s) go only after the new one unlocked through Tang.
+    Re-running after an interruption converges: a binding matching the
+    target that already unlocks is adopted instead of adding another.
+
+    :param thumbprints: optional {url: signing key thp} to pin.
+    :param policy: :class:`advertisement.Trust` for the policy mode.
+    :returns: the new (or adopted) :class:`bindings.Binding`.
+    :raises: BindingNotFound, InvalidConfig, VerificationFailed,
+        UntrustedAdvertisement, NoFreeKeyslot, TokenTooLarge, LuksError.
     """
     hdr = orphans.clean(device, header.read(device), client)
-    old = [t for t in hdr.clevis_tokens().values()
-           if hdr.token_slot(t) == slot]
-    if not old:
+    bound = {b.keyslot: b for b in bindings.list_bindings(device)}
+    if slot is not None and slot not in bound:
         raise exception.BindingNotFound(device=device,
                                         where='on keyslot %d' % slot)
-    compact = token.compact(old[0])
-    new = _adoptable(device, hdr, slot, compact, client)
-    if new is None:
-        _, auth = verify.recover(device, slot, client, hdr)
-        pin, config, anchors = pinned_config(compact, thumbprints)
+    if not bound:
+        raise exception.BindingNotFound(device=device, where='at all')
+    if pin is None:
+        if slot is None and len(bound) != 1:
+            raise exception.InvalidConfig(
+                what='rebind', reason='%s has %d bindings: name the '
+                                      'keyslot' % (device, len(bound)))
+        slot = next(iter(bound)) if slot is None else slot
+        pin, config, anchors = pinned_config(
+            _compact(hdr, slot), thumbprints)
         policy = advertisement.Trust(anchors=anchors)
-        new = bindings.add_binding(device, hdr, pin, config, auth, policy,
-                                   client)
-        verify.recover(device, new.slot, client)
-    staged.remove(device, header.read(device), slot)
-    LOG.info('Rebound %s: keyslot %d replaced by keyslot %d', device, slot,
-             new.slot)
+        old = [slot]
+        # Same servers, whatever keys they now use.
+        target = bindings.clevis_config(bound[slot].binding)
+    else:
+        pins.validate_config(pin, config)
+        old = [slot] if slot is not None else [
+            s for s, b in bound.items() if not _matches(b.binding, pin,
+                                                        config)]
+        target = config
+    new = _adoptable(device, hdr, bound, old, pin, target, client)
+    if new is None:
+        _, auth = verify.recover(device, client=client, hdr=hdr)
+        new = bindings.add_binding(device, hdr, pin, config, auth,
+                                   policy or advertisement.Trust(), client)
+        verify.recover(device, new.keyslot, client)
+    for gone in old:
+        staged.remove(device, header.read(device), gone)
+    LOG.info('Rebound %s: keyslot(s) %s replaced by keyslot %d', device,
+             old, new.keyslot)
     return new
 
 
-def _adoptable(device, hdr, slot, compact, client):
-    want = bindings.clevis_config(pins.describe(compact))
-    for other in bindings.list_bindings(device):
-        if other.slot == slot or other.config != want:
+def _compact(hdr, slot):
+    return next(token.compact(t) for t in hdr.clevis_tokens().values()
+                if hdr.token_slot(t) == slot)
+
+
+def _matches(described, pin, config):
+    """Whether a described binding implements the pin config."""
+    if described['pin'] != pin:
+        return False
+    if pin == 'tang':
+        thp = config.get('thp')
+        return (described['url'] == config['url']
+                and (thp is None or thp in described['thp']))
+    wanted = [(name, c) for name, cfgs in config['pins'].items()
+              for c in (cfgs if isinstance(cfgs, list) else [cfgs])]
+    children = list(described['pins'])
+    if described['t'] != config.get('t', 1) or len(children) != len(
+            wanted):
+        return False
+    for name, cfg in wanted:
+        hit = next((c for c in children if _matches(c, name, cfg)), None)
+        if hit is None:
+            return False
+        children.remove(hit)
+    return True
+
+
+def _adoptable(device, hdr, bound, old, pin, config, client):
+    for other in bound.values():
+        if other.keyslot in old or not _matches(other.binding, pin,
+                                                config):
             continue
         try:
-            verify.recover(device, other.slot, client, hdr)
+            verify.recover(device, other.keyslot, client, hdr)
         except exception.NbdeError:
             continue
         LOG.info('Keyslot %d of %s already holds a working binding to the '
-                 'same servers; adopting it', other.slot, device)
+                 'same servers; adopting it', other.keyslot, device)
         return other
     return None
