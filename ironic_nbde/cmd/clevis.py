@@ -3,8 +3,8 @@
 Shaped like clevis so an operator can use it in a ramdisk where clevis and
 jose are not installed::
 
-    ironic-nbde-clevis encrypt tang '{"url":"http://tang","thp":"..."}' < IN > JWE
-    ironic-nbde-clevis encrypt sss '{"t":2,"pins":{"tang":[...]}}' -y < IN > JWE
+    ironic-nbde-clevis encrypt tang '{"url":"http://t","thp":"..."}' <IN >JWE
+    ironic-nbde-clevis encrypt sss '{"t":2,"pins":{"tang":[...]}}' <IN >JWE
     ironic-nbde-clevis decrypt < JWE > OUT
 
 Every failure exits non-zero with one line on stderr and nothing on stdout.

@@ -24,13 +24,13 @@ import os
 from jwcrypto import common as jwc
 from jwcrypto import jwk as jwcrypto_jwk
 from jwcrypto import jws as jwcrypto_jws
-from oslo_log import log
+import logging
 
 from ironic_nbde import exception
 from ironic_nbde.tang import http
 from ironic_nbde.tang import keys
 
-LOG = log.getLogger(__name__)
+LOG = logging.getLogger(__name__)
 
 _ALLOWED_ALGS = frozenset(keys.SIGNING_ALGS.values())
 
@@ -48,6 +48,9 @@ class Trust:
 
     trust_on_first_use: bool = False
     anchors: tuple = ()
+
+
+PINNED_ONLY = Trust()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,7 +164,7 @@ def _public_members(jwk):
     return {k: jwk[k] for k in ('kty', 'crv', 'x', 'y')}
 
 
-def trust(adv, pinned=(), policy=Trust()):
+def trust(adv, pinned=(), policy=PINNED_ONLY):
     """Accept ``adv`` if a key that signed it matches a pinned thumbprint.
 
     :param pinned: thumbprints (S256 or S1) the operator trusts; the
@@ -213,7 +216,7 @@ def load_inline(adv, url, anchors=()):
         return parse(f.read(), "advertisement file '%s'" % adv, anchors)
 
 
-def obtain(url, thp=None, adv=None, policy=Trust(), client=None):
+def obtain(url, thp=None, adv=None, policy=PINNED_ONLY, client=None):
     """The trusted advertisement for one tang pin config.
 
     An inline/file ``adv`` is the operator's own copy and is trusted as

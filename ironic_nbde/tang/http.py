@@ -12,11 +12,11 @@ import socket
 import time
 import urllib.parse
 
-from oslo_log import log
+import logging
 
 from ironic_nbde import exception
 
-LOG = log.getLogger(__name__)
+LOG = logging.getLogger(__name__)
 
 _RETRY_STATUSES = frozenset({502, 503, 504})
 

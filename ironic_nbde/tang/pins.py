@@ -32,7 +32,7 @@ def validate_config(pin, config):
     _module(pin).validate_config(config)
 
 
-def encrypt(pin, config, plaintext, policy=advertisement.Trust(),
+def encrypt(pin, config, plaintext, policy=advertisement.PINNED_ONLY,
             client=None):
     """Encrypt ``plaintext`` (bytes) with a clevis pin.
 

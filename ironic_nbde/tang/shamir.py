@@ -7,20 +7,31 @@ Prime generation and Lagrange interpolation are arithmetic that neither
 jwcrypto nor cryptography offers.
 """
 
+import functools
 import math
 import secrets
 
-_SMALL_PRIMES = [q for q in range(3, 2000)
-                 if all(q % d for d in range(2, math.isqrt(q) + 1))]
-_PRIMORIAL = math.prod(_SMALL_PRIMES)
-_MR_ROUNDS = 40
+
+
+@functools.cache
+def _primes_below(limit):
+    flags = bytearray(b'\x01') * limit
+    flags[:2] = b'\x00\x00'
+    for i in range(2, math.isqrt(limit) + 1):
+        if flags[i]:
+            flags[i * i::i] = bytes(len(range(i * i, limit, i)))
+    return [i for i in range(3, limit) if flags[i]]
+
+
+_SIEVE_LIMIT = 1 << 15
+_MR_ROUNDS = 32
 
 
 def is_probable_prime(n, rounds=_MR_ROUNDS):
     """Miller-Rabin with random bases (error < 4**-rounds)."""
     if n < 2:
         return False
-    for q in _SMALL_PRIMES[:50]:
+    for q in _primes_below(256):
         if n % q == 0:
             return n == q
     if n % 2 == 0:
@@ -44,17 +55,32 @@ def is_probable_prime(n, rounds=_MR_ROUNDS):
 
 
 def safe_prime(bits=256):
-    """A random safe prime p = 2q + 1 (q prime) of exactly ``bits`` bits."""
+    """A random safe prime p = 2q + 1 (q prime) of exactly ``bits`` bits.
+
+    Sieves a window of consecutive odd q after a random start, striking
+    every q where q or 2q+1 has a small factor, and runs Fermat and then
+    Miller-Rabin only on the survivors.
+    """
+    window = 4096
     while True:
-        q = secrets.randbits(bits - 1) | (1 << (bits - 2)) | 1
-        p = 2 * q + 1
-        # Cheap sieve of both before any Miller-Rabin round.
-        if math.gcd(q * p, _PRIMORIAL) != 1:
-            continue
-        if pow(2, p - 1, p) != 1 or pow(2, q - 1, q) != 1:
-            continue
-        if is_probable_prime(q) and is_probable_prime(p):
-            return p
+        q0 = secrets.randbits(bits - 1) | (1 << (bits - 2)) | 1
+        sieve = bytearray(b'\x01') * window  # candidate q = q0 + 2k
+        for r in _primes_below(_SIEVE_LIMIT):
+            half = (r + 1) // 2  # inverse of 2 mod r
+            for bad in (0, (r - 1) // 2):  # q = 0 or 2q+1 = 0 (mod r)
+                start = (bad - q0) * half % r
+                sieve[start::r] = bytes(len(range(start, window, r)))
+        for k in (i for i, ok in enumerate(sieve) if ok):
+            q = q0 + 2 * k
+            p = 2 * q + 1
+            if p.bit_length() != bits:
+                break
+            if pow(2, p - 1, p) != 1 or pow(2, q - 1, q) != 1:
+                continue
+            # q prime and 2^2 != 1 (mod p) prove p = 2q+1 prime
+            # (Pocklington), so only q needs Miller-Rabin.
+            if is_probable_prime(q):
+                return p
 
 
 def split(secret, t, n, p):

@@ -62,7 +62,7 @@ def validate_config(config):
     children(config)
 
 
-def encrypt(config, plaintext, policy=advertisement.Trust(), client=None):
+def encrypt(config, plaintext, policy=advertisement.PINNED_ONLY, client=None):
     """Split a fresh key among the child pins and encrypt ``plaintext``."""
     kids = children(config)
     t = config.get('t', 1)
@@ -72,9 +72,10 @@ def encrypt(config, plaintext, policy=advertisement.Trust(), client=None):
     points = shamir.split(secret, t, len(kids), p)
     shares = [x.to_bytes(size, 'big') + y.to_bytes(size, 'big')
               for x, y in points]
-    child_jwes = _parallel(
-        [lambda n=name, c=cfg, s=share: pins.encrypt(n, c, s, policy, client)
-         for (name, cfg), share in zip(kids, shares)], need=len(kids))
+    tasks = [lambda n=name, c=cfg, s=share: pins.encrypt(n, c, s, policy,
+                                                         client)
+             for (name, cfg), share in zip(kids, shares, strict=True)]
+    child_jwes = _parallel(tasks, need=len(kids))
     header = {'alg': 'dir', 'enc': 'A256GCM',
               'clevis': {'pin': PIN, 'sss': {
                   't': t, 'p': keys.b64e(p.to_bytes(size, 'big')),

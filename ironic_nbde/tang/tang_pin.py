@@ -8,7 +8,7 @@ exchange key, ``clevis: {pin: tang, tang: {url, adv: <JWK set>}}``.
 
 import json
 
-from oslo_log import log
+import logging
 
 from ironic_nbde import exception
 from ironic_nbde.tang import advertisement
@@ -17,7 +17,7 @@ from ironic_nbde.tang import http
 from ironic_nbde.tang import jwe
 from ironic_nbde.tang import keys
 
-LOG = log.getLogger(__name__)
+LOG = logging.getLogger(__name__)
 
 PIN = 'tang'
 _CONFIG_KEYS = frozenset({'url', 'thp', 'adv'})
@@ -46,7 +46,7 @@ def validate_config(config):
                                       reason="'thp' must be a string")
 
 
-def encrypt(config, plaintext, policy=advertisement.Trust(), client=None):
+def encrypt(config, plaintext, policy=advertisement.PINNED_ONLY, client=None):
     """Encrypt ``plaintext`` to the Tang server of ``config``.
 
     :returns: the compact JWE (str).
