@@ -1,8 +1,10 @@
 """Which block devices a step may touch.
 
 Disks come from IPA's own listing (``list_block_devices`` and
-``get_os_install_device`` through the hardware managers); their layout
-(partitions, file systems, partition types) from ``lsblk``. Selectors are
+``get_os_install_device`` through the hardware managers); their partitions
+from ``lsblk`` and what each holds (file system, partition table,
+partition type, labels) from a low-level ``blkid`` probe, which needs no
+udev database. Selectors are
 matched with IPA's root device hint matcher. The ESP, BIOS boot, /boot
 and config-drive partitions are never selected, and neither is a disk
 that carries one of them.
@@ -19,7 +21,6 @@ from ironic_nbde.agent import params
 from ironic_nbde.luks import cryptsetup
 
 LUKS_FSTYPE = 'crypto_LUKS'
-_LSBLK_COLUMNS = 'NAME,TYPE,FSTYPE,PTTYPE,PARTTYPE,PARTLABEL,LABEL,UUID'
 # Partition types (GPT GUIDs, MBR ids) that a boot loader needs.
 _PROTECTED_PARTTYPES = {
     'c12a7328-f81f-11d2-ba4b-00a0c93ec93b': 'the EFI system partition',
@@ -82,11 +83,13 @@ class Target:
 
 
 def _part(raw):
-    labels = tuple(str(raw[k]).lower() for k in ('label', 'partlabel')
-                   if raw.get(k))
-    return Part(path=raw['name'], fstype=raw.get('fstype'),
-                pttype=raw.get('pttype'), parttype=raw.get('parttype'),
-                labels=labels,
+    """A :class:`Part` tree from an lsblk node, each node probed."""
+    found = cryptsetup.probe(raw['name'])
+    labels = tuple(found[k].lower() for k in ('LABEL', 'PART_ENTRY_NAME')
+                   if found.get(k))
+    return Part(path=raw['name'], fstype=found.get('TYPE'),
+                pttype=found.get('PTTYPE'),
+                parttype=found.get('PART_ENTRY_TYPE'), labels=labels,
                 children=tuple(_part(c) for c in raw.get('children', ())))
 
 
@@ -104,13 +107,14 @@ class Inventory:
     def layout(self, disk):
         """:returns: the :class:`Part` tree of ``disk``."""
         out = cryptsetup.execute(['lsblk', '--json', '--paths', '--output',
-                                  _LSBLK_COLUMNS, disk], disk).stdout
+                                  'NAME', disk], disk).stdout
         try:
-            return _part(json.loads(out)['blockdevices'][0])
+            tree = json.loads(out)['blockdevices'][0]
         except (ValueError, KeyError, IndexError, TypeError):
             raise exception.DeviceOperationFailed(
                 operation='layout listing', device=disk,
                 reason='unreadable lsblk output')
+        return _part(tree)
 
 
 def _target(disk, device=None):

@@ -35,12 +35,16 @@ class EncryptRequest:
     recovery_jwk: dict = None
 
 
-def check_servers(policy):
+def tang_client():
+    """A Tang HTTP client with the ``[nbde_tang]`` timeouts and retries."""
+    return http.Client(conf.tang.http_settings(conf.CONF))
+
+
+def check_servers(policy, client):
     """Fetch every Tang advertisement and check its pinned thumbprint.
 
     :raises: TangHTTPError, AdvertisementError (no disk touched yet).
     """
-    client = http.Client(conf.tang.http_settings(conf.CONF))
     for server in policy.servers:
         advertisement.obtain(server['url'], thp=server['thp'],
                              adv=server.get('adv'), client=client)
@@ -71,17 +75,23 @@ def _on_each(operation, targets, func):
     return results
 
 
-def _describe(target, binding, policy, escrow=None):
-    result = dict(target.describe(), luks_uuid=binding['uuid'],
-                  keyslot=binding['keyslot'], token_id=binding['token_id'],
-                  **policy.describe())
+def _describe(target, uuid, binding, policy, escrow=None):
+    result = dict(target.describe(), luks_uuid=uuid,
+                  keyslot=binding.keyslot,
+                  token_id=binding.token_id, **policy.describe())
     if escrow:
-        result['recovery'] = escrow
+        result['recovery'] = {'jwe': escrow['jwe'], 'kid': escrow['kid'],
+                              'keyslot': escrow['slot'],
+                              'token_id': escrow['token_id']}
     return result
 
 
 def encrypt(inventory, request):
     """The ``nbde_encrypt`` deploy step.
+
+    Root (pre-encrypted image): re-key, bind, verify, escrow, remove the
+    provisioning passphrase. Data disks: format, bind, verify, escrow,
+    remove the temporary passphrase.
 
     :returns: {'devices': [per-device metadata]}.
     """
@@ -94,26 +104,29 @@ def encrypt(inventory, request):
     data = (devices.select_data_disks(inventory, request.disks,
                                       request.allow_data)
             if request.disks is not None else [])
-    check_servers(request.policy)
+    client = tang_client()
+    check_servers(request.policy, client)
     pin, config = request.policy.pin()
 
     def secure(target):
         if target is root:
             passphrase = request.root_passphrase.encode()
-            luks.rekey(target.device, passphrase)
+            luks.rekey(target.device, passphrase, client=client)
         else:
             passphrase = luks.format_device(
                 target.device, allow_data=request.allow_data,
-                **request.luks)
+                **request.luks).passphrase
         binding = luks.bind(target.device, pin, config,
-                            passphrase=passphrase)
-        luks.verify(target.device, binding['keyslot'])
+                            passphrase=passphrase, client=client)
+        luks.verify(target.device, binding.keyslot, client=client)
         escrow = None
         if request.recovery_jwk:
-            escrow = luks.escrow_recovery(target.device, passphrase,
-                                          request.recovery_jwk)
-        luks.remove_passphrase(target.device, passphrase)
-        return _describe(target, binding, request.policy, escrow)
+            escrow = luks.escrow_recovery(
+                target.device, passphrase=passphrase,
+                operator_jwk=request.recovery_jwk, client=client)
+        luks.remove_passphrase(target.device, passphrase, client=client)
+        uuid = luks.luks_info(target.device)['uuid']
+        return _describe(target, uuid, binding, request.policy, escrow)
 
     targets = ([root] if root else []) + data
     return {'devices': _on_each('encryption', targets, secure)}
@@ -125,7 +138,10 @@ def crypto_erase(inventory, selector=None):
     :returns: {'devices': [{device, disk, ..., luks_uuid}]} of the erased.
     """
     def erase(target):
-        uuid = luks.luks_info(target.device)['uuid']
+        try:
+            uuid = luks.luks_info(target.device)['uuid']
+        except exception.UnsupportedLuksVersion:
+            uuid = None  # LUKS1: erased all the same
         luks.crypto_erase(target.device)
         return dict(target.describe(), luks_uuid=uuid, erased=True)
 
@@ -135,8 +151,13 @@ def crypto_erase(inventory, selector=None):
 
 
 def rebind(inventory, policy, selector=None):
-    """The ``nbde_rebind`` service step: add a binding to the new policy,
-    prove it unlocks, only then remove the old clevis bindings.
+    """The ``nbde_rebind`` service step.
+
+    Per device (:func:`ironic_nbde.luks.rebind`): bind to the new policy
+    (an existing binding, recovered through Tang, authorizes it), prove the
+    new binding unlocks, and only then remove every binding that does not
+    match the policy. A re-run after an interruption adopts a working new
+    binding instead of adding another.
 
     :returns: {'devices': [per-device metadata of the new binding]}.
     """
@@ -146,11 +167,14 @@ def rebind(inventory, policy, selector=None):
         raise exception.DeviceSelectionError(
             selector='for rebind', reason='no LUKS device with a clevis '
                                           'binding was found')
-    check_servers(policy)
+    client = tang_client()
+    check_servers(policy, client)
     pin, config = policy.pin()
 
     def move(target):
-        binding = luks.rebind(target.device, pin, config)
-        return _describe(target, binding, policy)
+        new = luks.rebind(target.device, pin=pin, config=config,
+                          client=client)
+        uuid = luks.luks_info(target.device)['uuid']
+        return _describe(target, uuid, new, policy)
 
     return {'devices': _on_each('rebind', targets, move)}

@@ -14,6 +14,8 @@ from ironic_python_agent import hardware as ipa_hardware
 from ironic_python_agent import utils as ipa_utils
 from stevedore import extension
 
+from ironic_nbde import exception
+from ironic_nbde import luks
 from ironic_nbde.agent import hardware
 from ironic_nbde.agent import workflow
 from ironic_nbde.luks import cryptsetup
@@ -65,69 +67,112 @@ LAYOUTS = {
 NODE = {'uuid': 'node-1', 'properties': {}, 'instance_info': {}}
 
 
+_PROBE_KEYS = {'fstype': 'TYPE', 'pttype': 'PTTYPE',
+               'parttype': 'PART_ENTRY_TYPE', 'label': 'LABEL',
+               'partlabel': 'PART_ENTRY_NAME', 'uuid': 'UUID'}
+
+
 class FakeExec:
-    """The exec edge: answers lsblk, refuses everything else."""
+    """The exec edge: answers lsblk and blkid from the canned layouts,
+    refuses everything else."""
 
     def __init__(self, layouts):
         self.layouts = layouts
         self.calls = []
 
-    def __call__(self, argv, device, stdin=None, **kwargs):
+    def _node(self, name):
+        for layout in self.layouts.values():
+            for node in [layout] + layout.get('children', []):
+                if node['name'] == name:
+                    return node
+        raise AssertionError('no such device %s' % name)
+
+    def __call__(self, argv, device, stdin=None, check=True, **kwargs):
         self.calls.append(list(argv))
-        if argv[0] != 'lsblk':
-            raise AssertionError('unexpected command %s' % argv)
-        out = json.dumps({'blockdevices': [self.layouts[argv[-1]]]})
-        return mock.Mock(stdout=out.encode(), returncode=0)
+        if argv[0] == 'lsblk':
+            tree = self.layouts[argv[-1]]
+            tree = dict(name=tree['name'], children=[
+                {'name': c['name']} for c in tree.get('children', [])])
+            out = json.dumps({'blockdevices': [tree]})
+            return mock.Mock(stdout=out.encode(), returncode=0)
+        if argv[0] == 'blkid':
+            node = self._node(argv[-1])
+            lines = ['%s=%s' % (key, node[name])
+                     for name, key in _PROBE_KEYS.items() if node.get(name)]
+            return mock.Mock(stdout='\n'.join(lines).encode(),
+                             returncode=0 if lines else 2)
+        raise AssertionError('unexpected command %s' % argv)
 
 
 class FakeLuks:
-    """Records the LUKS2 layer calls; returns metadata like it would."""
+    """Records the LUKS2 layer calls (its real signatures); returns
+    metadata like it would."""
 
     def __init__(self):
         self.calls = []
         self.pins = []
         self.fail_on = None
+        self.bound = {}
 
-    def _record(self, name, device, *args):
+    def _record(self, name, device):
         self.calls.append((name, device))
         if self.fail_on == (name, device):
-            from ironic_nbde import exception
             raise exception.LuksError(device=device, reason='injected')
 
     def format_device(self, device, allow_data=False, **options):
         self._record('format_device', device)
-        return SECRETS[0]
+        return luks.Formatted(device=device, uuid='uuid-' + device[-1],
+                              slot=0, discard=False, passphrase=SECRETS[0])
 
-    def rekey(self, device, passphrase):
+    def rekey(self, device, passphrase, client=None):
         self._record('rekey', device)
+        return 0
 
-    def bind(self, device, pin, config, passphrase=None):
+    def bind(self, device, pin, config, passphrase=None, policy=None,
+             client=None):
         self._record('bind', device)
         self.pins.append((pin, config))
-        return {'uuid': 'uuid-' + device[-1], 'keyslot': 1, 'token_id': 0}
+        slot = len(self.bound.setdefault(device, [])) + 1
+        binding = luks.Binding(device=device, keyslot=slot,
+                               token_id=slot - 1,
+                               pin=pin, config=config, binding={})
+        self.bound[device].append(binding)
+        return binding
 
-    def verify(self, device, slot=None):
+    def verify(self, device, slot=None, client=None):
         self._record('verify', device)
+        return [slot]
 
-    def escrow_recovery(self, device, passphrase, jwk):
+    def escrow_recovery(self, device, passphrase, operator_jwk, client=None):
         self._record('escrow_recovery', device)
-        return 'eyJhbGciOiJFQ0RILUVTIn0..iv.ciphertext.tag'
+        return {'slot': 5, 'token_id': 4, 'kid': 'operator-kid',
+                'jwe': 'eyJhbGciOiJFQ0RILUVTIn0..iv.ciphertext.tag'}
 
-    def remove_passphrase(self, device, passphrase):
+    def remove_passphrase(self, device, passphrase, client=None):
         self._record('remove_passphrase', device)
+        return 0
 
     def luks_info(self, device):
         return {'uuid': 'uuid-' + device[-1]}
 
     def crypto_erase(self, device):
         self._record('crypto_erase', device)
+        return 16 * 1024 * 1024
 
     def list_bindings(self, device):
-        return [{'keyslot': 1, 'token_id': 0, 'pin': 'tang'}]
+        return list(self.bound.get(device, []))
 
-    def rebind(self, device, pin, config):
-        self._record('rebind', device)
-        return {'uuid': 'uuid-' + device[-1], 'keyslot': 2, 'token_id': 1}
+    def rebind(self, device, slot=None, pin=None, config=None,
+               thumbprints=None, policy=None, client=None):
+        old = self.bound[device]
+        self.bound[device] = []
+        new = self.bind(device, pin, config, client=client)
+        self.verify(device, new.keyslot)
+        self._record('unbind', device)
+        self.bound[device] = [new]
+        return luks.Binding(device=device, keyslot=len(old) + 1,
+                            token_id=len(old), pin=pin, config=config,
+                            binding={})
 
 
 def _refuse(*args, **kwargs):

@@ -80,7 +80,8 @@ class EncryptTest(base.AgentTestCase):
         self.assertEqual(['/dev/sda2', '/dev/sdb'],
                          [d['device'] for d in result['devices']])
         for device in result['devices']:
-            self.assertEqual(5, len(device['recovery'].split('.')))
+            self.assertEqual(5, len(device['recovery']['jwe'].split('.')))
+            self.assertEqual('operator-kid', device['recovery']['kid'])
         escrows = [c for c in self.luks.calls if c[0] == 'escrow_recovery']
         self.assertEqual(2, len(escrows))
         # Escrow happens before the authorizing passphrase is removed.
@@ -106,7 +107,8 @@ class EncryptBadInputTest(base.AgentTestCase):
         e = self.assertRaises(error, self.dispatch, 'nbde_encrypt', **args)
         self.assertIn(needle, str(e))
         self.assertEqual([], self.luks.calls)
-        self.assertTrue(all(c[0] == 'lsblk' for c in self.exec.calls))
+        self.assertTrue(all(c[0] in ('lsblk', 'blkid')
+                            for c in self.exec.calls))
         return e
 
     def test_unknown_argument(self):

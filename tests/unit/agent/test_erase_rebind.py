@@ -41,9 +41,16 @@ class CryptoEraseTest(base.AgentTestCase):
 
 class RebindTest(base.AgentTestCase):
 
+    def setUp(self):
+        super().setUp()
+        self.luks.bind('/dev/sda2', 'tang', self.server('a'))
+        self.luks.calls = []
+
     def test_rebind(self):
         result = self.dispatch('nbde_rebind', tang_servers=[self.server('b')])
-        self.assertEqual([('rebind', '/dev/sda2')], self.luks.calls)
+        # Add the new binding, prove it, only then remove the old one.
+        self.assertEqual([('bind', '/dev/sda2'), ('verify', '/dev/sda2'),
+                          ('unbind', '/dev/sda2')], self.luks.calls)
         device = result['devices'][0]
         self.assertEqual((2, 1), (device['keyslot'], device['token_id']))
         self.assertEqual([{'url': base.fakes.META['url_b'],
@@ -57,8 +64,15 @@ class RebindTest(base.AgentTestCase):
         self.assertIn('not trusted', str(e))
         self.assertEqual([], self.luks.calls)
 
+    def test_failed_verification_keeps_old_binding(self):
+        self.luks.fail_on = ('verify', '/dev/sda2')
+        e = self.assertRaises(errors.ServicingError, self.dispatch,
+                              'nbde_rebind', tang_servers=[self.server('b')])
+        self.assertIn('rebind of /dev/sda2 failed', str(e))
+        self.assertNotIn(('unbind', '/dev/sda2'), self.luks.calls)
+
     def test_no_bound_device(self):
-        self.patch(self.luks, 'list_bindings', lambda device: [])
+        self.luks.bound = {}
         e = self.assertRaises(errors.ServicingError, self.dispatch,
                               'nbde_rebind', tang_servers=[self.server()])
         self.assertIn('no LUKS device with a clevis binding', str(e))
