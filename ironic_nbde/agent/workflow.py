@@ -46,8 +46,17 @@ def check_servers(policy, client):
     :raises: TangHTTPError, AdvertisementError (no disk touched yet).
     """
     for server in policy.servers:
-        advertisement.obtain(server['url'], thp=server['thp'],
-                             adv=server.get('adv'), client=client)
+        try:
+            advertisement.obtain(server['url'], thp=server['thp'],
+                                 adv=server.get('adv'), client=client)
+        except exception.TangHTTPError as e:
+            if 'HTTP 404' not in str(e):
+                raise
+            # tangd answers 404 for a thumbprint it does not know: name
+            # the keys it does sign with instead.
+            adv = advertisement.fetch(server['url'], client=client)
+            advertisement.trust(adv, [server['thp']])
+            raise
 
 
 def _on_each(operation, targets, func):
