@@ -4,6 +4,9 @@ the real clevis and cryptsetup as the oracle."""
 import hashlib
 import json
 
+from jwcrypto import jwe
+from jwcrypto import jwk
+
 from ironic_python_agent import errors
 
 from tests.functional import tangd
@@ -83,6 +86,25 @@ class EncryptTest(base.AgentFunctionalTest):
         self.assertEqual(hashlib.sha256(esp).hexdigest(), hashlib.sha256(
             open(root.path + 'p1', 'rb').read()).hexdigest())
         self.assertNotIn(base.IMAGE_PASSPHRASE.decode(),
+                         json.dumps(result) + self.log.output)
+
+
+    def test_recovery_escrow(self):
+        tang = self.tang()
+        operator = jwk.JWK.generate(kty='EC', crv='P-256')
+        disk, root = self.loop(), self.loop()
+        result = self.manager([disk], root).nbde_encrypt(
+            self.node, [], disks={'name': disk.path},
+            recovery_jwk=operator.export_public(as_dict=True),
+            tang_servers=[{'url': tang.url, 'thp': tang.signing_thp()}])
+        recovery = result['devices'][0]['recovery']
+        sealed = jwe.JWE()
+        sealed.deserialize(recovery['jwe'], key=operator)
+        # The escrowed passphrase opens its own keyslot, Tang or not.
+        tang.stop()
+        self.assertTrue(base.opens(disk.path, sealed.payload,
+                                   recovery['keyslot']))
+        self.assertNotIn(sealed.payload.decode(),
                          json.dumps(result) + self.log.output)
 
 
