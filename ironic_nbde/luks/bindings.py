@@ -67,7 +67,13 @@ def bind(device, pin, config, passphrase=None, policy=None, client=None):
         Tang errors, LuksError — all naming the device or server.
     """
     pins.validate_config(pin, config)
-    hdr = orphans.clean(device, header.read(device), client)
+    finished = []
+    hdr = orphans.clean(device, header.read(device), client, finished)
+    for done in list_bindings(device) if finished else ():
+        if done.keyslot in finished and matches(done.binding, pin, config):
+            LOG.info('Finished the interrupted bind of keyslot %d of %s',
+                     done.keyslot, device)
+            return done
     auth = authority(device, hdr, passphrase, client)
     return add_binding(device, hdr, pin, config, auth,
                        policy or advertisement.Trust(), client)
@@ -102,6 +108,28 @@ def clevis_config(described):
     return {'t': described['t'], 'pins': children}
 
 
+def matches(described, pin, config):
+    """Whether a described binding implements the pin config."""
+    if described['pin'] != pin:
+        return False
+    if pin == 'tang':
+        thp = config.get('thp')
+        return (described['url'] == config['url']
+                and (thp is None or thp in described['thp']))
+    wanted = [(name, c) for name, cfgs in config['pins'].items()
+              for c in (cfgs if isinstance(cfgs, list) else [cfgs])]
+    children = list(described['pins'])
+    if described['t'] != config.get('t', 1) or len(children) != len(
+            wanted):
+        return False
+    for name, cfg in wanted:
+        hit = next((c for c in children if matches(c, name, cfg)), None)
+        if hit is None:
+            return False
+        children.remove(hit)
+    return True
+
+
 def list_bindings(device):
     """The clevis bindings of ``device`` in keyslot order.
 
@@ -115,15 +143,16 @@ def list_bindings(device):
     return sorted(found, key=lambda b: b.keyslot)
 
 
-def unbind(device, slot):
+def unbind(device, slot, client=None):
     """Remove the clevis binding on ``slot`` (keyslot and token).
 
     Idempotent: a binding already gone (keyslot destroyed) only has its
     leftover token removed.
 
+    :param client: Tang client, used only to finish an interrupted bind.
     :raises: BindingNotFound, UnsafeOperation (last keyslot).
     """
-    hdr = orphans.clean(device, header.read(device))
+    hdr = orphans.clean(device, header.read(device), client)
     bound = [b for b in hdr.clevis_tokens().values()
              if hdr.token_slot(b) == slot]
     if not bound:

@@ -6,7 +6,6 @@ asked for the JSON metadata (keyslots, tokens, segments, requirements).
 """
 
 import dataclasses
-import os
 
 from ironic_nbde import exception
 from ironic_nbde.luks import cryptsetup
@@ -120,8 +119,6 @@ def read(device):
 
     :raises: DeviceNotFound, NotLuks, UnsupportedLuksVersion, LuksError.
     """
-    if not os.path.exists(device):
-        raise exception.DeviceNotFound(device=device)
     version, uuid, label = probe_binary(device)
     if version != 2:
         raise exception.UnsupportedLuksVersion(device=device,

@@ -25,9 +25,11 @@ ESCROW = 'ironic-nbde-escrow'
 _KDF = {token.CLEVIS: 'pbkdf2', ESCROW: 'argon2id'}
 
 
-def clean(device, hdr, client=None):
+def clean(device, hdr, client=None, finished=None):
     """Finish or remove interrupted adds and orphan tokens.
 
+    :param finished: a list to which the keyslots of finished binds are
+        appended.
     :returns: a fresh header if anything changed, else ``hdr``.
     """
     changed = False
@@ -42,6 +44,8 @@ def clean(device, hdr, client=None):
         if pending is not None and _unreferenced(hdr, pending, token_id):
             if kind == token.CLEVIS and _finish(device, token_id, tok,
                                                 pending, client):
+                if finished is not None:
+                    finished.append(pending)
                 continue
             if (hdr.keyslots[pending].get('kdf', {}).get('type')
                     == _KDF[kind] and len(hdr.keyslots) > 1):

@@ -97,7 +97,7 @@ def rebind(device, slot=None, pin=None, config=None, thumbprints=None,
     else:
         pins.validate_config(pin, config)
         old = [slot] if slot is not None else [
-            s for s, b in bound.items() if not _matches(b.binding, pin,
+            s for s, b in bound.items() if not bindings.matches(b.binding, pin,
                                                         config)]
         target = config
     new = _adoptable(device, hdr, bound, old, pin, target, client)
@@ -118,31 +118,9 @@ def _compact(hdr, slot):
                 if hdr.token_slot(t) == slot)
 
 
-def _matches(described, pin, config):
-    """Whether a described binding implements the pin config."""
-    if described['pin'] != pin:
-        return False
-    if pin == 'tang':
-        thp = config.get('thp')
-        return (described['url'] == config['url']
-                and (thp is None or thp in described['thp']))
-    wanted = [(name, c) for name, cfgs in config['pins'].items()
-              for c in (cfgs if isinstance(cfgs, list) else [cfgs])]
-    children = list(described['pins'])
-    if described['t'] != config.get('t', 1) or len(children) != len(
-            wanted):
-        return False
-    for name, cfg in wanted:
-        hit = next((c for c in children if _matches(c, name, cfg)), None)
-        if hit is None:
-            return False
-        children.remove(hit)
-    return True
-
-
 def _adoptable(device, hdr, bound, old, pin, config, client):
     for other in bound.values():
-        if other.keyslot in old or not _matches(other.binding, pin,
+        if other.keyslot in old or not bindings.matches(other.binding, pin,
                                                 config):
             continue
         try:
