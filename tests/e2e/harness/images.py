@@ -1,0 +1,64 @@
+"""Build the test disk image: GPT, an ESP and a pre-encrypted LUKS2 root.
+
+This is the "pre-encrypted whole-disk image" of the deploy flow: the root
+partition is LUKS2 with a provisioning passphrase that is published with
+the image (so not a secret); the NBDE deploy step re-keys it, binds it to
+Tang and removes that passphrase. Built offline with no device-mapper:
+``mkfs.ext4 -d`` into a file, then ``cryptsetup reencrypt --encrypt``.
+"""
+
+import hashlib
+import os
+import subprocess
+
+MIB = 1 << 20
+ESP_TYPE = 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B'
+LINUX_TYPE = '0FC63DAF-8483-4772-8E79-3D69D8477DE4'
+PROVISIONING_PASSPHRASE = 'nbde-e2e-provisioning'  # published, not secret
+_HEADER = 32 * MIB
+
+
+def _run(*cmd, stdin=None):
+    subprocess.run(cmd, check=True, input=stdin, capture_output=True)
+
+
+def build(workdir, esp_mib=8, root_mib=48):
+    """Write ``disk.img`` into ``workdir``; return (path, sha256, uuid)."""
+    tree = os.path.join(workdir, 'rootfs')
+    os.makedirs(os.path.join(tree, 'etc'), exist_ok=True)
+    with open(os.path.join(tree, 'etc', 'hostname'), 'w') as f:
+        f.write('nbde-e2e\n')
+    root = os.path.join(workdir, 'root.part')
+    data_mib = root_mib - _HEADER // MIB
+    _run('truncate', '-s', '%dM' % data_mib, root)
+    _run('mkfs.ext4', '-q', '-d', tree, root)
+    _run('truncate', '-s', '+%dM' % (_HEADER // MIB), root)
+    _run('cryptsetup', 'reencrypt', '--encrypt', '--type', 'luks2',
+         '--reduce-device-size', '%dM' % (_HEADER // MIB),
+         '--luks2-metadata-size', '64k', '--luks2-keyslots-size', '16M',
+         '--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000',
+         '--key-file', '-', '-q', root,
+         stdin=PROVISIONING_PASSPHRASE.encode())
+    uuid = subprocess.run(['cryptsetup', 'luksUUID', root], check=True,
+                          capture_output=True, text=True).stdout.strip()
+    esp = os.path.join(workdir, 'esp.part')
+    _run('truncate', '-s', '%dM' % esp_mib, esp)
+    _run('mkfs.vfat', '-n', 'EFI', esp)
+
+    disk = os.path.join(workdir, 'disk.img')
+    total = 1 + esp_mib + root_mib + 1
+    _run('truncate', '-s', '%dM' % total, disk)
+    layout = ('label: gpt\n'
+              'start=1MiB, size=%dMiB, type=%s, name=esp\n'
+              'start=%dMiB, size=%dMiB, type=%s, name=root\n'
+              % (esp_mib, ESP_TYPE, 1 + esp_mib, root_mib, LINUX_TYPE))
+    _run('sfdisk', '-q', disk, stdin=layout.encode())
+    for part, start in ((esp, 1), (root, 1 + esp_mib)):
+        _run('dd', 'if=' + part, 'of=' + disk, 'bs=1M',
+             'seek=%d' % start, 'conv=notrunc', 'status=none')
+        os.unlink(part)
+    digest = hashlib.sha256()
+    with open(disk, 'rb') as f:
+        for chunk in iter(lambda: f.read(MIB), b''):
+            digest.update(chunk)
+    return disk, digest.hexdigest(), uuid
