@@ -97,7 +97,15 @@ class Inventory:
     """The node's disks as IPA sees them."""
 
     def disks(self):
-        """:returns: a list of IPA ``BlockDevice`` (whole disks)."""
+        """The node's disks, less its ``skip_block_devices`` when IPA has
+        the node cached (as it does while running a step).
+
+        :returns: a list of IPA ``BlockDevice`` (whole disks).
+        """
+        node = hardware.get_cached_node()
+        if node:
+            return hardware.dispatch_to_managers(
+                'list_block_devices_check_skip_list', node)
         return hardware.dispatch_to_managers('list_block_devices')
 
     def root_disk(self):

@@ -199,7 +199,7 @@ class AgentTestCase(base.TestCase):
         generic = ipa_hardware.GenericHardwareManager
         self.patch(generic, 'initialize', lambda self: None)
         self.patch(generic, 'list_block_devices',
-                   lambda self, include_partitions=False: list(DISKS))
+                   lambda self, **kwargs: list(DISKS))
         self.patch(generic, 'get_os_install_device',
                    lambda self, permit_refresh=False: '/dev/sda')
         managers = extension.ExtensionManager.make_test_instance([
@@ -207,6 +207,7 @@ class AgentTestCase(base.TestCase):
             _extension('nbde', hardware.NbdeHardwareManager())])
         self.patch(ipa_hardware, '_get_extensions', lambda: managers)
         self.patch(ipa_hardware, '_global_managers', None)
+        self.patch(ipa_hardware, 'NODE', None)
 
     def server(self, name='a'):
         return {'url': fakes.META['url_' + name],

@@ -3,6 +3,7 @@
 import json
 
 from ironic_python_agent import errors
+from ironic_python_agent import hardware as ipa_hardware
 
 from tests.unit.agent import base
 
@@ -51,6 +52,16 @@ class EncryptTest(base.AgentTestCase):
         self.encrypt(disks='all', allow_data=True)
         self.assertEqual({'/dev/sdb', '/dev/sdc'},
                          {d for op, d in self.luks.calls})
+
+    def test_node_skip_list_honoured(self):
+        ipa_hardware.cache_node(dict(base.NODE, properties={
+            'skip_block_devices': [{'serial': 'DATA-B'}]}))
+        self.encrypt(disks={'rotational': False, 'size': '>= 1500'},
+                     allow_data=True)
+        e = self.assertRaises(errors.DeploymentError, self.encrypt,
+                              disks={'serial': 'DATA-B'})
+        self.assertIn('no disk matches', str(e))
+        self.assertEqual({'/dev/sdc'}, {d for op, d in self.luks.calls})
 
     def test_threshold_makes_sss(self):
         self.encrypt(disks={'name': '/dev/sdb'},

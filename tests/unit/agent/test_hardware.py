@@ -100,3 +100,30 @@ class _Override:
 
     def getDetails(self):
         return {}
+
+
+class DeployExtensionTest(base.AgentTestCase):
+    """The path Ironic takes: IPA's deploy extension runs the step."""
+
+    def test_execute_deploy_step(self):
+        from ironic_python_agent.extensions import deploy
+        step = {'step': 'nbde_encrypt', 'interface': 'deploy',
+                'priority': 75, 'args': {
+                    'tang_servers': [self.server()],
+                    'disks': {'serial': 'DATA-B'}}}
+        result = deploy.DeployExtension().execute_deploy_step(
+            step=step, node=base.NODE, ports=[]).join()
+        self.assertEqual('SUCCEEDED', result.command_status)
+        devices = result.command_result['deploy_result']['devices']
+        self.assertEqual(['/dev/sdb'], [d['device'] for d in devices])
+
+    def test_failure_becomes_command_error(self):
+        from ironic_python_agent.extensions import deploy
+        step = {'step': 'nbde_encrypt', 'interface': 'deploy',
+                'priority': 75, 'args': {
+                    'tang_servers': [self.server()],
+                    'disks': {'serial': 'NOPE'}}}
+        result = deploy.DeployExtension().execute_deploy_step(
+            step=step, node=base.NODE, ports=[]).join()
+        self.assertEqual('FAILED', result.command_status)
+        self.assertIn('no disk matches', str(result.command_error))
