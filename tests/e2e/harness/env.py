@@ -1,0 +1,220 @@
+"""The e2e environment: tangd servers, an image server, loop disks, a real
+standalone Ironic and, per deploy, a real IPA in its sandbox.
+
+Used by ``tools/demo.sh`` (the README's first command) and by
+``tests/e2e`` alike. Every process is started through :class:`Procs` and
+ended by PID; every loop device is created here and detached by name.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import openstack
+
+from tests.e2e.harness import images
+from tests.e2e.harness import ironic as ironic_mod
+from tests.e2e.harness import procs as procs_mod
+from tests.e2e.harness import sandbox as sandbox_mod
+from tests.functional import tangd
+
+MAC = '52:54:00:6e:62:64'
+DATA_DISK_MIB = 64
+
+
+def say(msg):
+    print('[nbde-e2e %s] %s' % (time.strftime('%H:%M:%S'), msg), flush=True)
+
+
+class DeployFailed(RuntimeError):
+    pass
+
+
+class Environment:
+
+    def __init__(self, rundir, tang_servers=3, extra_conf=None, log=say):
+        self.rundir = os.path.abspath(rundir)
+        self.logdir = os.path.join(self.rundir, 'logs')
+        os.makedirs(self.logdir, exist_ok=True)
+        self.procs = procs_mod.Procs(self.logdir)
+        self.log = log
+        self.n_tang = tang_servers
+        self.extra_conf = extra_conf or {}
+        self.tang = []
+        self.loops = []
+        self.ironic = None
+        self.conn = None
+        self.image = None
+
+    # -- set-up ---------------------------------------------------------
+    def start(self):
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self):
+        self.log('starting %d tangd servers on 127.0.0.1' % self.n_tang)
+        for _ in range(self.n_tang):
+            server = tangd.TangServer()
+            server.setUp()
+            self.tang.append(server)
+        http_root = os.path.join(self.rundir, 'http')
+        os.makedirs(http_root, exist_ok=True)
+        self.log('building the disk image (GPT: ESP + pre-encrypted LUKS2 '
+                 'root)')
+        disk, digest, uuid = images.build(http_root)
+        self.image = {'path': disk, 'sha256': digest, 'luks_uuid': uuid,
+                      'size': os.path.getsize(disk)}
+        for name in ('deploy.kernel', 'deploy.ramdisk'):
+            with open(os.path.join(http_root, name), 'wb') as f:
+                f.write(b'not used: IPA runs as a local process\n')
+        self.http_port = procs_mod.free_port()
+        proc = self.procs.start('image-http', [
+            sys.executable, '-m', 'http.server', str(self.http_port),
+            '--bind', '127.0.0.1', '--directory', http_root])
+        procs_mod.wait_for_port(self.http_port, 20, proc, 'image server')
+        self.http_url = 'http://127.0.0.1:%d' % self.http_port
+        self.log('starting Ironic (all-in-one, sqlite, noauth)')
+        self.ironic = ironic_mod.Ironic(self.rundir, self.procs,
+                                        self.http_port, self.extra_conf)
+        self.ironic.start()
+        self.conn = openstack.connection.Connection(
+            auth_type='none', baremetal_endpoint_override=self.ironic.url)
+        self.write_clouds_yaml()
+
+    def write_clouds_yaml(self):
+        path = os.path.join(self.rundir, 'clouds.yaml')
+        with open(path, 'w') as f:
+            json.dump({'clouds': {'nbde-e2e': {
+                'auth_type': 'none',
+                'baremetal_endpoint_override': self.ironic.url}}}, f)
+        self.clouds_yaml = path
+        return path
+
+    def new_loop(self, name, size_mib):
+        backing = os.path.join(self.rundir, name + '.img')
+        subprocess.run(['truncate', '-s', '%dM' % size_mib, backing],
+                       check=True)
+        path = subprocess.run(['losetup', '--find', '--show', '--partscan',
+                               backing], check=True, capture_output=True,
+                              text=True).stdout.strip()
+        if not path.startswith('/dev/loop'):
+            raise RuntimeError('losetup gave %r' % path)
+        self.loops.append(path)
+        return path
+
+    # -- nodes ------------------------------------------------------------
+    def enroll(self, name, data_disks=1):
+        """A manual-management node whose disks are fresh loop devices."""
+        root = self.new_loop(name + '-root',
+                             self.image['size'] // (1 << 20) + 8)
+        data = [self.new_loop('%s-data%d' % (name, i), DATA_DISK_MIB)
+                for i in range(data_disks)]
+        bm = self.conn.baremetal
+        node = bm.create_node(
+            name=name, driver='manual-management', boot_interface='pxe',
+            deploy_interface='direct', power_interface='fake',
+            management_interface='noop', network_interface='noop',
+            driver_info={
+                'deploy_kernel': self.http_url + '/deploy.kernel',
+                'deploy_ramdisk': self.http_url + '/deploy.ramdisk',
+                'deploy_forces_oob_reboot': True},
+            properties={'capabilities': 'boot_mode:bios'})
+        bm.create_port(node_uuid=node.id, address=MAC)
+        bm.set_node_provision_state(node, 'manage', wait=True, timeout=60)
+        bm.set_node_provision_state(node, 'provide', wait=True, timeout=60)
+        node.nbde_disks = {'root': root, 'data': data}
+        self.log('enrolled node %s (%s): root disk %s, data disk(s) %s'
+                 % (name, node.id, root, ', '.join(data)))
+        return node
+
+    def _instance_info(self, traits=()):
+        info = {'image_source': self.http_url + '/disk.img',
+                'image_os_hash_algo': 'sha256',
+                'image_os_hash_value': self.image['sha256'],
+                'image_disk_format': 'raw'}
+        if traits:
+            info['traits'] = list(traits)
+        return info
+
+    def _run_agent(self, node, disks, target_states, timeout, name):
+        """Start IPA when the node waits for it; wait for a final state."""
+        bm = self.conn.baremetal
+        sandbox = None
+        deadline = time.monotonic() + timeout
+        last = None
+        try:
+            while time.monotonic() < deadline:
+                current = bm.get_node(node.id)
+                state = current.provision_state
+                if state != last:
+                    self.log('node %s: %s' % (node.name, state))
+                    last = state
+                if state in ('wait call-back', 'clean wait',
+                             'service wait') and sandbox is None:
+                    sandbox = sandbox_mod.Sandbox(
+                        self.rundir, self.procs, self.ironic.url, disks,
+                        disks[0], MAC, self.outbound_ports(),
+                        name='ipa-%s-%d' % (name, int(time.time())))
+                    sandbox.start()
+                    self.log('IPA started in its sandbox (%s)'
+                             % sandbox.netns)
+                if state in target_states:
+                    return current
+                if state.endswith('failed'):
+                    raise DeployFailed('node %s %s: %s' % (
+                        node.name, state, current.last_error))
+                time.sleep(0.2)
+            raise DeployFailed('node %s still %s after %ds'
+                               % (node.name, last, timeout))
+        finally:
+            if sandbox is not None:
+                sandbox.stop()
+
+    def outbound_ports(self):
+        return [self.ironic.port, self.http_port] + [
+            s.port for s in self.tang]
+
+    def deploy(self, node, traits=(), deploy_steps=None, timeout=180):
+        bm = self.conn.baremetal
+        if traits:
+            bm.set_node_traits(node, list(traits))
+        bm.update_node(node, instance_info=self._instance_info(traits))
+        disks = [node.nbde_disks['root']] + node.nbde_disks['data']
+        start = time.monotonic()
+        bm.set_node_provision_state(node, 'active',
+                                    deploy_steps=deploy_steps)
+        result = self._run_agent(node, disks, ('active',), timeout,
+                                 'deploy')
+        self.log('node %s active after %.1f s' % (
+            node.name, time.monotonic() - start))
+        return result
+
+    def clean(self, node, clean_steps, timeout=120):
+        bm = self.conn.baremetal
+        if bm.get_node(node.id).provision_state == 'active':
+            bm.set_node_provision_state(node, 'deleted')
+            self._run_agent(node, [], ('available', 'cleaning'), 60,
+                            'undeploy')
+        bm.set_node_provision_state(node, 'manage', wait=True, timeout=60)
+        disks = [node.nbde_disks['root']] + node.nbde_disks['data']
+        bm.set_node_provision_state(node, 'clean', clean_steps=clean_steps)
+        return self._run_agent(node, disks, ('manageable',), timeout,
+                               'clean')
+
+    # -- tear-down --------------------------------------------------------
+    def stop(self):
+        if self.ironic is not None:
+            self.ironic.stop()
+        self.procs.stop_all()
+        for server in self.tang:
+            server.cleanUp()
+        self.tang = []
+        for path in reversed(self.loops):
+            subprocess.run(['losetup', '--detach', path],
+                           capture_output=True)
+        self.loops = []
