@@ -66,8 +66,9 @@ class Environment:
         os.makedirs(http_root, exist_ok=True)
         self.log('building the disk image (GPT: ESP + pre-encrypted LUKS2 '
                  'root)')
-        disk, digest, uuid = images.build(http_root)
+        disk, digest, uuid, vk_digest = images.build(http_root)
         self.image = {'path': disk, 'sha256': digest, 'luks_uuid': uuid,
+                      'volume_key_sha256': vk_digest,
                       'size': os.path.getsize(disk)}
         for name in ('deploy.kernel', 'deploy.ramdisk'):
             with open(os.path.join(http_root, name), 'wb') as f:

@@ -23,7 +23,11 @@ def _run(*cmd, stdin=None):
 
 
 def build(workdir, esp_mib=8, root_mib=48):
-    """Write ``disk.img`` into ``workdir``; return (path, sha256, uuid)."""
+    """Write ``disk.img`` into ``workdir``.
+
+    :returns: (path, sha256 of the image, LUKS UUID of the root, SHA-256
+        of the root's volume key — a digest, never the key itself).
+    """
     tree = os.path.join(workdir, 'rootfs')
     os.makedirs(os.path.join(tree, 'etc'), exist_ok=True)
     with open(os.path.join(tree, 'etc', 'hostname'), 'w') as f:
@@ -41,6 +45,7 @@ def build(workdir, esp_mib=8, root_mib=48):
          stdin=PROVISIONING_PASSPHRASE.encode())
     uuid = subprocess.run(['cryptsetup', 'luksUUID', root], check=True,
                           capture_output=True, text=True).stdout.strip()
+    vk_digest = volume_key_digest(root, PROVISIONING_PASSPHRASE.encode())
     esp = os.path.join(workdir, 'esp.part')
     _run('truncate', '-s', '%dM' % esp_mib, esp)
     _run('mkfs.vfat', '-n', 'EFI', esp)
@@ -61,4 +66,29 @@ def build(workdir, esp_mib=8, root_mib=48):
     with open(disk, 'rb') as f:
         for chunk in iter(lambda: f.read(MIB), b''):
             digest.update(chunk)
-    return disk, digest.hexdigest(), uuid
+    return disk, digest.hexdigest(), uuid, vk_digest
+
+
+def volume_key_digest(device, passphrase):
+    """SHA-256 of a LUKS2 device's volume key, computed in memory.
+
+    Used to prove a re-key happened: the key itself never leaves this
+    function (not logged, not printed, not on argv).
+    """
+    out = subprocess.run(
+        ['cryptsetup', 'luksDump', '--dump-volume-key', '--batch-mode',
+         '--key-file', '-', device], input=passphrase, check=True,
+        capture_output=True).stdout.decode()
+    hexkey = ''
+    collecting = False
+    for line in out.splitlines():
+        if line.startswith('MK dump:'):
+            collecting = True
+            line = line[len('MK dump:'):]
+        elif collecting and ':' in line:
+            break
+        if collecting:
+            hexkey += line.replace(' ', '').strip()
+    if not hexkey:
+        raise RuntimeError('no volume key in luksDump of %s' % device)
+    return hashlib.sha256(bytes.fromhex(hexkey)).hexdigest()
