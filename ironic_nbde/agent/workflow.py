@@ -79,6 +79,12 @@ def _on_each(operation, targets, func):
             LOG.error('%s of %s failed: %s', operation, target.device, e)
             failures.append(exception.DeviceOperationFailed(
                 operation=operation, device=target.device, reason=e))
+        except Exception as e:  # still name the device in the step error
+            LOG.exception('%s of %s failed unexpectedly', operation,
+                          target.device)
+            failures.append(exception.DeviceOperationFailed(
+                operation=operation, device=target.device,
+                reason='%s: %s' % (type(e).__name__, e)))
     if failures:
         raise failures[0]
     return results

@@ -33,6 +33,14 @@ class CryptoEraseTest(base.AgentTestCase):
         # The other device was still erased.
         self.assertIn(('crypto_erase', '/dev/sdb'), self.luks.calls)
 
+    def test_unexpected_error_names_device(self):
+        def broken(device):
+            raise OSError(5, 'Input/output error')
+        self.patch(self.luks, 'crypto_erase', broken)
+        e = self.assertRaises(errors.CleaningError, self.dispatch,
+                              'nbde_crypto_erase', disks={'name': '/dev/sdb'})
+        self.assertIn('crypto-erase of /dev/sdb failed: OSError', str(e))
+
     def test_unknown_argument(self):
         self.assertRaises(errors.InvalidCommandParamsError, self.dispatch,
                           'nbde_crypto_erase', force=True)
