@@ -20,7 +20,7 @@ from tests.e2e.harness import procs as procs_mod
 from tests.e2e.harness import sandbox as sandbox_mod
 from tests.functional import tangd
 
-MAC = '52:54:00:6e:62:64'
+MAC_PREFIX = '52:54:00:6e:62:'
 DATA_DISK_MIB = 64
 
 
@@ -47,6 +47,7 @@ class Environment:
         self.ironic = None
         self.conn = None
         self.image = None
+        self._nodes = 0
 
     # -- set-up ---------------------------------------------------------
     def start(self):
@@ -125,10 +126,13 @@ class Environment:
                 'deploy_ramdisk': self.http_url + '/deploy.ramdisk',
                 'deploy_forces_oob_reboot': True},
             properties={'capabilities': 'boot_mode:bios'})
-        bm.create_port(node_uuid=node.id, address=MAC)
+        mac = '%s%02x' % (MAC_PREFIX, self._nodes)
+        self._nodes += 1
+        bm.create_port(node_uuid=node.id, address=mac)
         bm.set_node_provision_state(node, 'manage', wait=True, timeout=60)
         bm.set_node_provision_state(node, 'provide', wait=True, timeout=60)
         node.nbde_disks = {'root': root, 'data': data}
+        node.nbde_mac = mac
         self.log('enrolled node %s (%s): root disk %s, data disk(s) %s'
                  % (name, node.id, root, ', '.join(data)))
         return node
@@ -159,7 +163,7 @@ class Environment:
                              'service wait') and sandbox is None:
                     sandbox = sandbox_mod.Sandbox(
                         self.rundir, self.procs, self.ironic.url, disks,
-                        disks[0], MAC, self.outbound_ports(),
+                        disks[0], node.nbde_mac, self.outbound_ports(),
                         name='ipa-%s-%d' % (name, int(time.time())))
                     sandbox.start()
                     self.log('IPA started in its sandbox (%s)'
@@ -180,27 +184,49 @@ class Environment:
         return [self.ironic.port, self.http_port] + [
             s.port for s in self.tang]
 
-    def deploy(self, node, traits=(), deploy_steps=None, timeout=180):
+    def _prepare(self, node, traits):
         bm = self.conn.baremetal
         if traits:
             bm.set_node_traits(node, list(traits))
         bm.update_node(node, instance_info=self._instance_info(traits))
-        disks = [node.nbde_disks['root']] + node.nbde_disks['data']
+        return [node.nbde_disks['root']] + node.nbde_disks['data']
+
+    def deploy(self, node, traits=(), deploy_steps=None, timeout=180):
+        """Deploy through the API (traits select deploy templates)."""
+        disks = self._prepare(node, traits)
         start = time.monotonic()
-        bm.set_node_provision_state(node, 'active',
-                                    deploy_steps=deploy_steps)
+        self.conn.baremetal.set_node_provision_state(
+            node, 'active', deploy_steps=deploy_steps)
         result = self._run_agent(node, disks, ('active',), timeout,
                                  'deploy')
         self.log('node %s active after %.1f s' % (
             node.name, time.monotonic() - start))
         return result
 
+    def deploy_with_osc(self, node, deploy_steps, timeout=180):
+        """``openstack baremetal node deploy --deploy-steps`` for real."""
+        disks = self._prepare(node, ())
+        cmd = self.openstack('baremetal', 'node', 'deploy', node.id,
+                             '--deploy-steps', json.dumps(deploy_steps))
+        self.log('$ %s' % ' '.join(cmd[:6] + [node.name,
+                                                "--deploy-steps '...'"]))
+        subprocess.run(cmd, check=True, capture_output=True,
+                       env=self.cli_env())
+        return self._run_agent(node, disks, ('active',), timeout, 'deploy')
+
+    def openstack(self, *args):
+        return [os.path.join(os.path.dirname(sys.executable), 'openstack'),
+                '--os-cloud', 'nbde-e2e'] + list(args)
+
+    def cli_env(self):
+        return dict(os.environ, OS_CLIENT_CONFIG_FILE=self.clouds_yaml)
+
     def clean(self, node, clean_steps, timeout=120):
+        """Undeploy if needed, then manual cleaning with ``clean_steps``."""
         bm = self.conn.baremetal
         if bm.get_node(node.id).provision_state == 'active':
-            bm.set_node_provision_state(node, 'deleted')
-            self._run_agent(node, [], ('available', 'cleaning'), 60,
-                            'undeploy')
+            bm.set_node_provision_state(node, 'deleted', wait=True,
+                                        timeout=60)
         bm.set_node_provision_state(node, 'manage', wait=True, timeout=60)
         disks = [node.nbde_disks['root']] + node.nbde_disks['data']
         bm.set_node_provision_state(node, 'clean', clean_steps=clean_steps)

@@ -57,3 +57,16 @@ def nothing_opens(device):
             'clevis_bindings': listed.stdout.decode().strip() or None,
             'provisioning_passphrase_opens': opens(
                 device, images.PROVISIONING_PASSPHRASE.encode())}
+
+
+def bound_slots(device):
+    """Keyslots that ``clevis luks list`` reports as bound."""
+    out = _run(['clevis', 'luks', 'list', '-d', device]).stdout.decode()
+    return [int(ln.split(':', 1)[0]) for ln in out.splitlines()
+            if ln[:1].isdigit()]
+
+
+def blank(device, nbytes=1 << 20):
+    """True if the first ``nbytes`` of a device are all zero."""
+    with open(device, 'rb') as f:
+        return f.read(nbytes).count(0) == nbytes

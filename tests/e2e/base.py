@@ -1,0 +1,44 @@
+"""Base of the e2e tests: one real Environment per test class."""
+
+import os
+import shutil
+import tempfile
+
+import testtools
+
+from tests.e2e.harness import env as env_mod
+from tests.e2e.harness import prereqs
+
+
+class E2ETestCase(testtools.TestCase):
+
+    env = None
+    tang_servers = 3
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.skip_reason = prereqs.missing()
+        if cls.skip_reason:
+            return
+        cls.rundir = tempfile.mkdtemp(prefix='nbde-e2e-')
+        cls.env = env_mod.Environment(cls.rundir,
+                                      tang_servers=cls.tang_servers,
+                                      log=lambda msg: None)
+        cls.env.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.env is not None:
+            cls.env.stop()
+            if not os.environ.get('NBDE_E2E_KEEP'):
+                shutil.rmtree(cls.rundir, ignore_errors=True)
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        if self.skip_reason:
+            msg = 'e2e test needs %s' % self.skip_reason
+            if os.environ.get('NBDE_REQUIRE_REAL'):
+                self.fail(msg)
+            self.skipTest(msg)

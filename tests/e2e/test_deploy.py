@@ -1,0 +1,88 @@
+"""Real Ironic + real IPA + real tangd: NBDE deploys end to end."""
+
+from tests.e2e import base
+from tests.e2e.harness import env as env_mod
+from tests.e2e.harness import policy
+from tests.e2e.harness import proofs
+
+
+class DeployTest(base.E2ETestCase):
+
+    def _assert_bound(self, node):
+        root = node.nbde_disks['root'] + 'p2'
+        data = node.nbde_disks['data'][0]
+        for device in (root, data):
+            slots = proofs.bound_slots(device)
+            self.assertEqual(1, len(slots), device)
+            proof = proofs.clevis_unlocks(device, slots[0])
+            self.assertTrue(proof['clevis_pass_unlocks'], proof)
+            self.assertIn("sss '", proof['clevis_luks_list'])
+        rekey = proofs.root_rekeyed(root, proofs.bound_slots(root)[0],
+                                    self.env.image)
+        self.assertEqual({'device': root,
+                          'provisioning_passphrase_opens': False,
+                          'volume_key_differs_from_image': True}, rekey)
+
+    def test_deploy_steps_with_openstack_cli(self):
+        node = self.env.enroll('osc-node')
+        args = policy.encrypt_args(self.env.tang)
+        result = self.env.deploy_with_osc(node, policy.deploy_steps(args))
+        self.assertEqual('active', result.provision_state)
+        self._assert_bound(node)
+
+    def test_crypto_erase_clean_step(self):
+        node = self.env.enroll('erase-node')
+        args = policy.encrypt_args(self.env.tang)
+        self.env.deploy(node, deploy_steps=policy.deploy_steps(args))
+        self._assert_bound(node)
+        result = self.env.clean(node, [{'interface': 'deploy',
+                                        'step': 'nbde_crypto_erase'}])
+        self.assertEqual('manageable', result.provision_state)
+        for device in (node.nbde_disks['root'] + 'p2',
+                       node.nbde_disks['data'][0]):
+            self.assertEqual({'device': device, 'luks_header': False,
+                              'clevis_bindings': None,
+                              'provisioning_passphrase_opens': False},
+                             proofs.nothing_opens(device))
+
+
+class FailureTest(base.E2ETestCase):
+
+    def test_thumbprint_mismatch_fails_before_disks_are_touched(self):
+        node = self.env.enroll('bad-thp-node')
+        args = policy.encrypt_args(self.env.tang)
+        args['tang_servers'][0]['thp'] = args['tang_servers'][1]['thp']
+        exc = self.assertRaises(env_mod.DeployFailed, self.env.deploy,
+                                node, deploy_steps=policy.deploy_steps(args))
+        self.assertIn('nbde_encrypt', str(exc))
+        self.assertIn(self.env.tang[0].url, str(exc))
+        self.assertIn('not trusted', str(exc))
+        # The data disk is untouched and the root still has only the
+        # image's provisioning passphrase (not re-keyed, not bound).
+        self.assertTrue(proofs.blank(node.nbde_disks['data'][0]))
+        root = node.nbde_disks['root'] + 'p2'
+        self.assertEqual([], proofs.bound_slots(root))
+        self.assertTrue(proofs.opens(
+            root, proofs.images.PROVISIONING_PASSPHRASE.encode()))
+
+    def test_tang_down_fails_clearly_then_redeploys(self):
+        node = self.env.enroll('tang-down-node')
+        args = policy.encrypt_args(self.env.tang)
+        for server in self.env.tang:
+            server.stop()
+        try:
+            exc = self.assertRaises(
+                env_mod.DeployFailed, self.env.deploy, node,
+                deploy_steps=policy.deploy_steps(args))
+        finally:
+            for server in self.env.tang:
+                server.restart()
+        # last_error names the step, the Tang URL and the cause (through
+        # the sandbox's forward a dead server reads as a closed connection).
+        self.assertIn('deploy failed', str(exc))
+        self.assertIn('nbde_encrypt: Tang request GET %s/adv/'
+                      % self.env.tang[0].url, str(exc))
+        self.assertTrue(proofs.blank(node.nbde_disks['data'][0]))
+        result = self.env.deploy(node, deploy_steps=policy.deploy_steps(
+            args))
+        self.assertEqual('active', result.provision_state)
