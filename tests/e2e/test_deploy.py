@@ -8,9 +8,24 @@ from tests.e2e.harness import proofs
 
 class DeployTest(base.E2ETestCase):
 
+    def _assert_recorded(self, node):
+        """properties['nbde'] names both devices, their slots and Tang."""
+        record = self.env.conn.baremetal.get_node(node.id).properties['nbde']
+        by_device = {d['device']: d for d in record['devices']}
+        root = node.nbde_disks['root'] + 'p2'
+        data = node.nbde_disks['data'][0]
+        self.assertEqual({root, data}, set(by_device))
+        for device, entry in by_device.items():
+            self.assertEqual(proofs.bound_slots(device), [entry['keyslot']])
+            self.assertEqual(2, entry['threshold'])
+            self.assertEqual([s.url for s in self.env.tang],
+                             [t['url'] for t in entry['tang']])
+        return record
+
     def _assert_bound(self, node):
         root = node.nbde_disks['root'] + 'p2'
         data = node.nbde_disks['data'][0]
+        self._assert_recorded(node)
         for device in (root, data):
             slots = proofs.bound_slots(device)
             self.assertEqual(1, len(slots), device)
@@ -38,6 +53,7 @@ class DeployTest(base.E2ETestCase):
         result = self.env.clean(node, [{'interface': 'deploy',
                                         'step': 'nbde_crypto_erase'}])
         self.assertEqual('manageable', result.provision_state)
+        self.assertNotIn('nbde', result.properties)
         for device in (node.nbde_disks['root'] + 'p2',
                        node.nbde_disks['data'][0]):
             self.assertEqual({'device': device, 'luks_header': False,

@@ -37,7 +37,8 @@ def write_config(rundir, api_port, http_port, extra=None):
         'enabled_rescue_interfaces': 'no-rescue',
         'enabled_bios_interfaces': 'no-bios',
         'enabled_firmware_interfaces': 'no-firmware',
-        'enabled_vendor_interfaces': 'no-vendor',
+        # ironic-nbde's conductor piece: loading it registers the hooks.
+        'enabled_vendor_interfaces': 'no-vendor,nbde',
         'default_deploy_interface': 'direct',
         'default_network_interface': 'noop',
         'log_file': os.path.join(rundir, 'ironic.log'),
