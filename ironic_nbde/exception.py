@@ -116,3 +116,8 @@ class DeviceRefused(NbdeError):
 
 class DeviceOperationFailed(NbdeError):
     _msg_fmt = "NBDE %(operation)s of %(device)s failed: %(reason)s"
+
+
+class BindingRecordRefused(NbdeError):
+    _msg_fmt = ("NBDE step result not recorded: field %(field)s: "
+                "%(reason)s")
