@@ -54,7 +54,9 @@ def bind(device, pin, config, passphrase=None, policy=None, client=None):
 
     Encrypts a fresh random passphrase with the pin (Tang advertisements
     trusted per ``policy``), then adds a clevis token and a pbkdf2 keyslot
-    marked ``prefer`` in the interruption-safe order.
+    marked ``prefer`` in the interruption-safe order. Idempotent: when a
+    binding to this policy (same servers, same pinned thumbprints) already
+    unlocks through Tang, it is returned and nothing is added.
 
     :param pin: ``tang`` or ``sss``.
     :param config: the pin config (dict), as clevis takes it.
@@ -67,16 +69,23 @@ def bind(device, pin, config, passphrase=None, policy=None, client=None):
         Tang errors, LuksError — all naming the device or server.
     """
     pins.validate_config(pin, config)
-    finished = []
-    hdr = orphans.clean(device, header.read(device), client, finished)
-    for done in list_bindings(device) if finished else ():
-        if done.keyslot in finished and matches(done.binding, pin, config):
-            LOG.info('Finished the interrupted bind of keyslot %d of %s',
+    hdr = orphans.clean(device, header.read(device), client)
+    for done in bindings_of(hdr):
+        if matches(done.binding, pin, config) and _works(done, client, hdr):
+            LOG.info('Keyslot %d of %s is already bound to this policy',
                      done.keyslot, device)
             return done
     auth = authority(device, hdr, passphrase, client)
     return add_binding(device, hdr, pin, config, auth,
                        policy or advertisement.Trust(), client)
+
+
+def _works(binding, client, hdr):
+    try:
+        verify.recover(binding.device, binding.keyslot, client, hdr)
+    except exception.NbdeError:
+        return False
+    return True
 
 
 def add_binding(device, hdr, pin, config, auth, policy, client):
@@ -135,11 +144,13 @@ def list_bindings(device):
 
     :returns: a list of :class:`Binding`.
     """
-    hdr = header.read(device)
-    found = []
-    for token_id, tok in hdr.clevis_tokens().items():
-        found.append(_binding(device, hdr.token_slot(tok), token_id,
-                              token.compact(tok)))
+    return bindings_of(header.read(device))
+
+
+def bindings_of(hdr):
+    found = [_binding(hdr.device, hdr.token_slot(tok), token_id,
+                      token.compact(tok))
+             for token_id, tok in hdr.clevis_tokens().items()]
     return sorted(found, key=lambda b: b.keyslot)
 
 

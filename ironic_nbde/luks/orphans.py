@@ -9,6 +9,7 @@ names the keyslot an interrupted add was about to fill:
   last) is destroyed and the token removed.
 
 A clevis or escrow token without a usable keyslot (clevis#226) is removed.
+A removal marker (see :mod:`staged`) has its keyslot destroyed.
 """
 
 from oslo_log import log
@@ -16,6 +17,7 @@ from oslo_log import log
 from ironic_nbde import exception
 from ironic_nbde.luks import cryptsetup
 from ironic_nbde.luks import header
+from ironic_nbde.luks import staged
 from ironic_nbde.luks import token
 from ironic_nbde.tang import pins
 
@@ -25,14 +27,23 @@ ESCROW = 'ironic-nbde-escrow'
 _KDF = {token.CLEVIS: 'pbkdf2', ESCROW: 'argon2id'}
 
 
-def clean(device, hdr, client=None, finished=None):
-    """Finish or remove interrupted adds and orphan tokens.
+def clean(device, hdr, client=None):
+    """Finish interrupted removals, finish or undo interrupted adds, and
+    remove orphan tokens.
 
-    :param finished: a list to which the keyslots of finished binds are
-        appended.
     :returns: a fresh header if anything changed, else ``hdr``.
     """
     changed = False
+    for token_id, tok in sorted(hdr.tokens_of_type(staged.REMOVING).items()):
+        changed = True
+        slot = token.pending_slot(tok)
+        if slot in hdr.keyslots and len(hdr.keyslots) > 1:
+            LOG.warning('Finishing the interrupted removal of keyslot %d '
+                        'of %s', slot, device)
+            staged.finish_remove(device, slot, hdr.slot_tokens(slot))
+        token.remove_token(device, token_id)
+    if changed:
+        hdr = header.read(device)
     for token_id, tok in sorted(hdr.tokens.items()):
         kind = tok.get('type')
         if kind not in _KDF:
@@ -44,8 +55,6 @@ def clean(device, hdr, client=None, finished=None):
         if pending is not None and _unreferenced(hdr, pending, token_id):
             if kind == token.CLEVIS and _finish(device, token_id, tok,
                                                 pending, client):
-                if finished is not None:
-                    finished.append(pending)
                 continue
             if (hdr.keyslots[pending].get('kdf', {}).get('type')
                     == _KDF[kind] and len(hdr.keyslots) > 1):

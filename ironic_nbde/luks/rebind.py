@@ -75,9 +75,16 @@ def rebind(device, slot=None, pin=None, config=None, thumbprints=None,
     :raises: BindingNotFound, InvalidConfig, VerificationFailed,
         UntrustedAdvertisement, NoFreeKeyslot, TokenTooLarge, LuksError.
     """
+    before = {b.keyslot: b for b in bindings.list_bindings(device)}
     hdr = orphans.clean(device, header.read(device), client)
-    bound = {b.keyslot: b for b in bindings.list_bindings(device)}
+    bound = {b.keyslot: b for b in bindings.bindings_of(hdr)}
     if slot is not None and slot not in bound:
+        if slot in before and pin is None:
+            # An interrupted rebind whose last step the cleanup finished.
+            done = _adoptable(device, hdr, bound, [], before[slot].pin,
+                              before[slot].config, client)
+            if done is not None:
+                return done
         raise exception.BindingNotFound(device=device,
                                         where='on keyslot %d' % slot)
     if not bound:

@@ -7,8 +7,8 @@ when the JSON area is too small, touches no keyslot); (2) add the keyslot;
 keyslot. A failure undoes what was done; a crash leaves a pending token
 that :mod:`ironic_nbde.luks.orphans` finishes or removes on the next run.
 
-Remove: refuse to destroy the last keyslot; kill the keyslot, then remove
-its tokens (a crash in between leaves an empty token, cleaned up later).
+Remove: refuse to destroy the last keyslot; import a marker token naming
+the keyslot, kill the keyslot, remove its tokens, then the marker.
 """
 
 from oslo_log import log
@@ -22,6 +22,8 @@ LOG = log.getLogger(__name__)
 # A clevis keyslot holds a 320-bit random key: no need for a costly KDF,
 # and argon2 would cost about 1 GiB in a ramdisk (PROTOCOL.md).
 PBKDF2_FAST = ('--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000')
+# Token marking a keyslot removal in progress.
+REMOVING = 'ironic-nbde-removing'
 
 
 def add(device, hdr, make_token, key, authority, pbkdf_args,
@@ -73,6 +75,11 @@ def _undo(device, slot, token_id):
 def remove(device, hdr, slot):
     """Destroy keyslot ``slot`` and every token that references it.
 
+    A removal marker token naming the keyslot is imported first: killing a
+    keyslot wipes its key material before the metadata, so an interrupted
+    kill can leave a keyslot nothing opens any more. The next run finishes
+    what the marker names (see :mod:`orphans`).
+
     :raises: UnsafeOperation if it is the last keyslot.
     """
     if slot not in hdr.keyslots:
@@ -82,9 +89,18 @@ def remove(device, hdr, slot):
         raise exception.UnsafeOperation(
             device=device, action='destroy keyslot %d' % slot,
             reason='it is the last keyslot; the data would be lost')
-    token_ids = hdr.slot_tokens(slot)
+    marker = hdr.free_token_id()
+    if marker is None:
+        raise exception.LuksError(device=device,
+                                  reason='every LUKS2 token id is in use')
+    token.import_token(device, {'type': REMOVING, 'keyslots': [],
+                                token.PENDING: str(slot)}, marker)
+    finish_remove(device, slot, hdr.slot_tokens(slot) + [marker])
+
+
+def finish_remove(device, slot, token_ids):
+    """Kill ``slot`` if still there, then remove ``token_ids``."""
     cryptsetup.kill_slot(device, slot)
     for token_id in token_ids:
         token.remove_token(device, token_id)
-    LOG.info('Destroyed keyslot %d and token(s) %s of %s', slot,
-             token_ids or 'none', device)
+    LOG.info('Destroyed keyslot %d of %s', slot, device)

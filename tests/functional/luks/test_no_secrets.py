@@ -1,0 +1,72 @@
+"""No generated secret in any log line, exception text or command line of
+a full lifecycle on a real device (logs captured at DEBUG)."""
+
+import logging
+import subprocess
+
+from jwcrypto import jwe
+from jwcrypto import jwk
+
+from ironic_nbde import exception
+from ironic_nbde import luks
+from ironic_nbde.conf import CONF
+from ironic_nbde.luks import cryptsetup
+from tests.functional import tangd
+from tests.functional.luks import base
+
+
+class TestNoSecrets(base.LuksFunctionalTestCase):
+
+    def test_lifecycle(self):
+        for name in ('ironic_nbde', 'ironic_nbde.luks', 'ironic_nbde.tang'):
+            logging.getLogger(name).setLevel(logging.DEBUG)
+        CONF.set_override('recovery_iter_time', 50, 'nbde_luks')
+        self.addCleanup(CONF.clear_override, 'recovery_iter_time',
+                        'nbde_luks')
+        argvs, errors = [], []
+        real_run = subprocess.run
+
+        def run(argv, *args, **kwargs):
+            argvs.append(' '.join(argv))
+            return real_run(argv, *args, **kwargs)
+
+        self.useFixture(__import__('fixtures').MockPatchObject(
+            cryptsetup.subprocess, 'run', run))
+
+        def attempt(func, *args, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except exception.NbdeError as exc:
+                errors.append(str(exc))
+
+        dev = self.loop()
+        other = self.tang()
+        fmt = luks.format_device(dev)
+        sss = {'t': 1, 'pins': {'tang': [self.cfg(), self.cfg(other)]}}
+        first = luks.bind(dev, 'sss', sss, fmt.passphrase)
+        operator = jwk.JWK.generate(kty='EC', crv='P-256')
+        escrow = luks.escrow_recovery(dev, None,
+                                      operator.export_public(as_dict=True))
+        self.server.rotate()
+        second = luks.rebind(dev, first.keyslot)
+        attempt(luks.bind, dev, 'tang', self.cfg(), b'not-the-passphrase')
+        attempt(luks.rekey, dev, b'not-the-passphrase')
+        luks.verify(dev)
+        luks.remove_passphrase(dev, fmt.passphrase)
+        attempt(luks.unbind, dev, second.keyslot)
+
+        obj = jwe.JWE()
+        obj.deserialize(escrow['jwe'], key=operator)
+        secrets = [fmt.passphrase, obj.payload, b'not-the-passphrase',
+                   luks.recover(dev)[1],
+                   tangd.clevis('luks', 'pass', '-d', dev, '-s',
+                                str(second.keyslot)).stdout]
+        self.assertTrue(self.opens(dev, secrets[1]))
+        self.assertTrue(self.opens(dev, secrets[3], second.keyslot))
+        haystack = '\n'.join([self.log.output] + errors + argvs)
+        self.assertIn(dev, haystack)
+        self.assertIn('Running', haystack)
+        self.assertTrue(errors)
+        for secret in secrets:
+            self.assertGreaterEqual(len(secret), 16)
+            self.assertNotIn(secret.decode(), haystack)
