@@ -166,6 +166,8 @@ class Environment:
                         disks[0], node.nbde_mac, self.outbound_ports(),
                         name='ipa-%s-%d' % (name, int(time.time())))
                     sandbox.start()
+                    self.last_ipa_log = os.path.join(
+                        self.logdir, sandbox.name + '.log')
                     self.log('IPA started in its sandbox (%s)'
                              % sandbox.netns)
                 if state in target_states:
