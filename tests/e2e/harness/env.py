@@ -189,8 +189,8 @@ class Environment:
     def _prepare(self, node, traits):
         bm = self.conn.baremetal
         if traits:
-            bm.set_node_traits(node, list(traits))
-        bm.update_node(node, instance_info=self._instance_info(traits))
+            bm.set_node_traits(node.id, list(traits))
+        bm.update_node(node.id, instance_info=self._instance_info(traits))
         return [node.nbde_disks['root']] + node.nbde_disks['data']
 
     def deploy(self, node, traits=(), deploy_steps=None, timeout=180):
