@@ -9,6 +9,9 @@ APT_PACKAGES=(
     tang clevis clevis-luks jose luksmeta cryptsetup-bin
     # Test helpers: loop devices, filesystems, partition tables.
     util-linux e2fsprogs dosfstools fdisk socat curl
+    # Real IPA in its sandbox (tests/e2e, the demo): what IPA shells out to,
+    # plus namespaces (iproute2, util-linux's unshare).
+    parted gdisk lshw qemu-utils psmisc iproute2 kmod
 )
 
 missing=()
