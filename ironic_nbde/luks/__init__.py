@@ -1,5 +1,6 @@
-"""The LUKS2 side of NBDE: format, bind, verify, unbind, rebind, remove a
-passphrase, re-key, recovery escrow and crypto-erase of block devices.
+"""The LUKS2 side of NBDE: format, encrypt in place, bind, verify, unbind,
+rebind, remove a passphrase, re-key, recovery escrow and crypto-erase of
+block devices.
 
 Every command goes through :mod:`ironic_nbde.luks.cryptsetup` (secrets on
 stdin only). Passphrases are ``bytes`` kept in memory; nothing here logs,
@@ -19,6 +20,7 @@ from ironic_nbde.luks.format import Formatted
 from ironic_nbde.luks.format import existing_data
 from ironic_nbde.luks.format import format_device
 from ironic_nbde.luks.header import luks_info
+from ironic_nbde.luks.inplace import encrypt_in_place
 from ironic_nbde.luks.passphrase import remove_passphrase
 from ironic_nbde.luks.rebind import rebind
 from ironic_nbde.luks.rekey import rekey
@@ -26,7 +28,8 @@ from ironic_nbde.luks.verify import recover
 from ironic_nbde.luks.verify import verify
 
 __all__ = [
-    'Binding', 'Formatted', 'bind', 'crypto_erase', 'escrow_recovery',
-    'existing_data', 'format_device', 'list_bindings', 'luks_info',
-    'rebind', 'recover', 'rekey', 'remove_passphrase', 'unbind', 'verify',
+    'Binding', 'Formatted', 'bind', 'crypto_erase', 'encrypt_in_place',
+    'escrow_recovery', 'existing_data', 'format_device', 'list_bindings',
+    'luks_info', 'rebind', 'recover', 'rekey', 'remove_passphrase', 'unbind',
+    'verify',
 ]

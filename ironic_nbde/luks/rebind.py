@@ -75,39 +75,40 @@ def rebind(device, slot=None, pin=None, config=None, thumbprints=None,
     :raises: BindingNotFound, InvalidConfig, VerificationFailed,
         UntrustedAdvertisement, NoFreeKeyslot, TokenTooLarge, LuksError.
     """
-    before = {b.keyslot: b for b in bindings.list_bindings(device)}
-    hdr = orphans.clean(device, header.read(device), client)
+    before = header.read(device)
+    compacts = {before.token_slot(t): token.compact(t)
+                for t in before.clevis_tokens().values()}
+    hdr = orphans.clean(device, before, client)
     bound = {b.keyslot: b for b in bindings.bindings_of(hdr)}
-    if slot is not None and slot not in bound:
-        if slot in before and pin is None:
-            # An interrupted rebind whose last step the cleanup finished.
-            done = _adoptable(device, hdr, bound, [], before[slot].pin,
-                              before[slot].config, client)
-            if done is not None:
-                return done
-        raise exception.BindingNotFound(device=device,
-                                        where='on keyslot %d' % slot)
-    if not bound:
-        raise exception.BindingNotFound(device=device, where='at all')
     if pin is None:
-        if slot is None and len(bound) != 1:
+        if slot is None and len(compacts) != 1:
             raise exception.InvalidConfig(
                 what='rebind', reason='%s has %d bindings: name the '
-                                      'keyslot' % (device, len(bound)))
-        slot = next(iter(bound)) if slot is None else slot
-        pin, config, anchors = pinned_config(
-            _compact(hdr, slot), thumbprints)
+                                      'keyslot' % (device, len(compacts)))
+        slot = next(iter(compacts)) if slot is None else slot
+        if slot not in compacts:
+            raise exception.BindingNotFound(device=device,
+                                            where='on keyslot %d' % slot)
+        pin, config, anchors = pinned_config(compacts[slot], thumbprints)
         policy = advertisement.Trust(anchors=anchors)
-        old = [slot]
-        # Same servers, whatever keys they now use.
-        target = bindings.clevis_config(bound[slot].binding)
+        # What a binding made now would be: the servers' current keys.
+        target = _current(pin, config, policy, client)
+        # (The cleanup may have finished removing it: interrupted rebind.)
+        old = [slot] if slot in bound else []
     else:
+        if slot is not None and slot not in bound or not bound:
+            raise exception.BindingNotFound(
+                device=device, where='at all' if slot is None
+                else 'on keyslot %d' % slot)
         pins.validate_config(pin, config)
         old = [slot] if slot is not None else [
-            s for s, b in bound.items() if not bindings.matches(b.binding, pin,
-                                                        config)]
+            s for s, b in bound.items()
+            if not bindings.matches(b.binding, pin, config)]
         target = config
     new = _adoptable(device, hdr, bound, old, pin, target, client)
+    if new is None and not old:
+        raise exception.BindingNotFound(device=device,
+                                        where='on keyslot %d' % slot)
     if new is None:
         _, auth = verify.recover(device, client=client, hdr=hdr)
         new = bindings.add_binding(device, hdr, pin, config, auth,
@@ -120,9 +121,16 @@ def rebind(device, slot=None, pin=None, config=None, thumbprints=None,
     return new
 
 
-def _compact(hdr, slot):
-    return next(token.compact(t) for t in hdr.clevis_tokens().values()
-                if hdr.token_slot(t) == slot)
+def _current(pin, config, policy, client):
+    """``config`` with each server pinned to its current signing key."""
+    if pin == 'tang':
+        adv = advertisement.obtain(config['url'], thp=config['thp'],
+                                   policy=policy, client=client)
+        return {'url': config['url'],
+                'thp': keys.thumbprint(keys.signing_keys(adv.keys)[0])}
+    return {'t': config['t'], 'pins': {
+        name: [_current(name, c, policy, client) for c in children]
+        for name, children in config['pins'].items()}}
 
 
 def _adoptable(device, hdr, bound, old, pin, config, client):

@@ -85,8 +85,8 @@ class TestOursReadByClevis(base.LuksFunctionalTestCase):
         self.assertRaises(exception.NbdeError, luks.rebind, self.dev,
                           binding.keyslot,
                           thumbprints={self.server.url: other.signing_thp()})
-        self.server.delete_hidden_keys()  # the old binding cannot recover
-        self.assertRaises(exception.VerificationFailed, luks.rebind,
+        self.server.delete_hidden_keys()  # no key chains to the old one
+        self.assertRaises(exception.NbdeError, luks.rebind,
                           self.dev, binding.keyslot)
         self.assertEqual([binding.keyslot],
                          [b.keyslot for b in luks.list_bindings(self.dev)])
@@ -161,13 +161,19 @@ class TestClevisReadByOurs(base.LuksFunctionalTestCase):
         self.assertEqual(1, len(listed))
         self.assertEqual({'url': self.server.url}, listed[0].config)
         self.assertEqual([listed[0].keyslot], luks.verify(dev))
+        # Binding to the same pinned policy is idempotent.
+        self.assertEqual(listed[0].keyslot,
+                         luks.bind(dev, 'tang', self.cfg()).keyslot)
         # The clevis binding is the authority for ours.
-        ours = luks.bind(dev, 'tang', self.cfg())
+        other = self.tang()
+        ours = luks.bind(dev, 'tang', self.cfg(other))
         self.server.rotate()
         new = luks.rebind(dev, listed[0].keyslot)
+        self.assertIn(self.server.signing_thp(), new.binding['thp'])
         self.assertEqual({ours.keyslot, new.keyslot},
                          {b.keyslot for b in luks.list_bindings(dev)})
         self.assertTrue(self.clevis_opens(dev, new.keyslot))
+        self.assertTrue(self.clevis_opens(dev, ours.keyslot))
 
 
 def _override(name, value):
