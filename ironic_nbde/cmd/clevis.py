@@ -11,10 +11,10 @@ Every failure exits non-zero with one line on stderr and nothing on stdout.
 """
 
 import argparse
-import json
 import logging
 import sys
 
+from ironic_nbde.cmd import common
 from ironic_nbde import exception
 
 _LUKS_ARGV = 'luks'
@@ -28,15 +28,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _encrypt(args):
-    from ironic_nbde.tang import advertisement
     from ironic_nbde.tang import pins
-    try:
-        config = json.loads(args.config)
-    except ValueError:
-        raise exception.InvalidConfig(what=args.pin,
-                                      reason='configuration is malformed '
-                                             '(not JSON)')
-    policy = advertisement.Trust(trust_on_first_use=args.yes)
+    config, policy = common.pin_config(args)
     plaintext = sys.stdin.buffer.read()
     jwe = pins.encrypt(args.pin, config, plaintext, policy)
     sys.stdout.write(jwe)

@@ -14,6 +14,7 @@ import getpass
 import json
 import sys
 
+from ironic_nbde.cmd import common
 from ironic_nbde import exception
 
 
@@ -43,14 +44,7 @@ def _existing_key(args):
 
 
 def _bind(args):
-    from ironic_nbde.tang import advertisement
-    try:
-        config = json.loads(args.config)
-    except ValueError:
-        raise exception.InvalidConfig(what=args.pin,
-                                      reason='configuration is malformed '
-                                             '(not JSON)')
-    policy = advertisement.Trust(trust_on_first_use=args.yes)
+    config, policy = common.pin_config(args)
     _luks().bind(args.device, args.pin, config,
                  passphrase=_existing_key(args), policy=policy)
     return 0
