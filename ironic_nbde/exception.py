@@ -121,3 +121,21 @@ class DeviceOperationFailed(NbdeError):
 class BindingRecordRefused(NbdeError):
     _msg_fmt = ("NBDE step result not recorded: field %(field)s: "
                 "%(reason)s")
+
+
+class NotConfirmed(NbdeError):
+    _msg_fmt = "Not trusting %(what)s without confirmation: %(hint)s"
+
+
+class InvalidTemplate(NbdeError):
+    _msg_fmt = "Invalid NBDE deploy template %(name)s: %(reason)s"
+
+
+class NoBindingRecorded(NbdeError):
+    _msg_fmt = ("Node %(node)s has no NBDE binding recorded "
+                "(properties['nbde'])")
+
+
+class RecoveryKeyError(NbdeError):
+    _msg_fmt = ("Cannot decrypt the recovery escrow of %(device)s on node "
+                "%(node)s: %(reason)s")

@@ -1,0 +1,91 @@
+"""Is a recorded binding still backed by its Tang servers?
+
+For each (URL, pinned signing thumbprint) of a binding:
+
+- ``current``: the server answers and its advertisement is signed by the
+  pinned key;
+- ``rotated``: the key is no longer advertised but the server still has
+  it (``/adv/{thp}`` answers): the binding unlocks today, rebind it before
+  the old keys are deleted;
+- ``retired``: the server no longer has the key (HTTP 404 for
+  ``/adv/{thp}``): this server can no longer unlock the binding;
+- ``unreachable``: no answer;
+- ``invalid``: an answer that is not a valid advertisement.
+
+A device can still unlock while at least ``threshold`` of its servers are
+``current`` or ``rotated``.
+"""
+
+import dataclasses
+
+from ironic_nbde import exception
+from ironic_nbde.tang import advertisement
+from ironic_nbde.tang import http
+from ironic_nbde.tang import keys
+
+CURRENT, ROTATED, RETIRED = 'current', 'rotated', 'retired'
+UNREACHABLE, INVALID = 'unreachable', 'invalid'
+USABLE = frozenset({CURRENT, ROTATED})
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerState:
+    state: str
+    detail: str = ''
+
+
+def server_state(url, thp, client):
+    """Check one server against one pinned thumbprint.
+
+    :returns: :class:`ServerState`; never raises for server trouble.
+    """
+    try:
+        adv = advertisement.fetch(url, client=client)
+    except exception.TangHTTPError as e:
+        return ServerState(UNREACHABLE, str(e))
+    except exception.NbdeError as e:
+        return ServerState(INVALID, str(e))
+    if any(keys.matches(k, thp) for k in adv.signers):
+        return ServerState(CURRENT)
+    now = ', '.join(adv.signer_thumbprints())
+    try:
+        client.get(http.normalize_url(url) + '/adv/' + thp)
+    except exception.TangHTTPError as e:
+        if str(e.kwargs.get('reason', '')).startswith('HTTP 404'):
+            return ServerState(RETIRED, 'key %s is gone; the server now '
+                                        'signs with %s' % (thp, now))
+        return ServerState(UNREACHABLE, str(e))
+    return ServerState(ROTATED, 'key %s is hidden (rotated); the server '
+                                'now signs with %s' % (thp, now))
+
+
+class Checker:
+    """Checks each (URL, thumbprint) once per report."""
+
+    def __init__(self, client=None):
+        self.client = client or http.Client()
+        self._seen = {}
+
+    def __call__(self, url, thp):
+        key = (url, thp)
+        if key not in self._seen:
+            self._seen[key] = server_state(url, thp, self.client)
+        return self._seen[key]
+
+
+def device_rows(node, device, check):
+    """Report rows for one recorded device, one per Tang server."""
+    servers = device.get('tang') or []
+    states = [check(s['url'], s['thp']) for s in servers]
+    usable = sum(1 for st in states if st.state in USABLE)
+    unlocks = usable >= device.get('threshold', 1)
+    return [{'node': node, 'device': device.get('device'),
+             'luks_uuid': device.get('luks_uuid'), 'tang': s['url'],
+             'thp': s['thp'], 'state': st.state,
+             'unlockable': unlocks, 'detail': st.detail}
+            for s, st in zip(servers, states, strict=True)]
+
+
+def flagged(rows):
+    """Whether anything needs the operator's attention."""
+    return any(r['state'] != CURRENT or not r['unlockable'] for r in rows)

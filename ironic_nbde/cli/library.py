@@ -1,0 +1,137 @@
+"""The operator's library object: NBDE on a Bare Metal cloud.
+
+:class:`NbdeAdmin` wraps an openstacksdk connection; the command line is
+only argument parsing and output around it. Every method that changes
+something takes ``dry_run``: it then returns what it would send and
+sends nothing.
+"""
+
+from ironic_nbde import exception
+from ironic_nbde.cli import health
+from ironic_nbde.cli import recovery
+from ironic_nbde.cli import templates
+from ironic_nbde.cli import trust
+from ironic_nbde.conductor import record
+
+REBIND_STEP = {'interface': 'deploy', 'step': 'nbde_rebind'}
+
+
+class NbdeAdmin:
+    """NBDE templates, bindings and day-2 operations through Ironic.
+
+    :param conn: an ``openstack.connection.Connection``.
+    :param tang_client: an :class:`ironic_nbde.tang.http.Client`.
+    """
+
+    def __init__(self, conn, tang_client=None):
+        self.conn = conn
+        self.tang_client = tang_client
+
+    def probe(self, urls):
+        """Fetch and verify the Tang advertisements (see :mod:`.trust`)."""
+        return trust.probe(urls, client=self.tang_client)
+
+    def create_template(self, name, servers, threshold=None, disks=None,
+                        root_image_passphrase=None, recovery_jwk=None,
+                        priority=templates.DEFAULT_PRIORITY, dry_run=False):
+        """Write the deploy template for a pinned policy.
+
+        :param servers: pinned [{url, thp}] (see :func:`trust.pin`).
+        :returns: the template body (created unless ``dry_run``).
+        """
+        templates.check_name(name)
+        body = templates.build(name, templates.encrypt_args(
+            servers, threshold, disks, root_image_passphrase, recovery_jwk),
+            priority)
+        if not dry_run:
+            created = self.conn.baremetal.create_deploy_template(**body)
+            body = dict(body, uuid=created.id)
+        return body
+
+    def templates(self):
+        """Rows for every deploy template with an ``nbde_encrypt`` step."""
+        rows = []
+        for tmpl in self.conn.baremetal.deploy_templates(details=True):
+            step = templates.nbde_step(tmpl)
+            if step is not None:
+                rows.append(templates.describe(tmpl.name, step, tmpl.id))
+        return rows
+
+    def binding(self, node):
+        """The node and its recorded binding.
+
+        :raises: NoBindingRecorded.
+        """
+        found = self.conn.baremetal.get_node(node)
+        rec = (found.properties or {}).get(record.KEY)
+        if not rec or not rec.get('devices'):
+            raise exception.NoBindingRecorded(node=node)
+        return found, rec
+
+    def status(self, node):
+        """One row per recorded device of ``node``."""
+        found, rec = self.binding(node)
+        return [{'node': found.name or found.id,
+                 'device': d.get('device'), 'luks_uuid': d.get('luks_uuid'),
+                 'keyslot': d.get('keyslot'),
+                 'tang': ['%s (%s)' % (s['url'], s['thp'])
+                          for s in d.get('tang', ())],
+                 'threshold': d.get('threshold'),
+                 'recovery_kid': (d.get('recovery') or {}).get('kid'),
+                 'recorded': '%s %s' % (rec.get('step', ''),
+                                        rec.get('updated_at', ''))}
+                for d in rec['devices']]
+
+    def report(self):
+        """Rows for every (node, device, Tang server) with a binding."""
+        check = health.Checker(self.tang_client)
+        rows = []
+        for node in self.conn.baremetal.nodes(
+                details=True, fields=['uuid', 'name', 'properties']):
+            rec = (node.properties or {}).get(record.KEY) or {}
+            for device in rec.get('devices') or ():
+                rows.extend(health.device_rows(node.name or node.id,
+                                               device, check))
+        return rows
+
+    def rebind(self, nodes, servers, threshold=None, disks=None,
+               dry_run=False):
+        """Run the ``nbde_rebind`` service step on each node.
+
+        :returns: one row per node with the service steps sent.
+        """
+        args = {'tang_servers': servers, 'threshold': threshold or 1}
+        if disks is not None:
+            args['disks'] = disks
+        steps = [dict(REBIND_STEP, args=args)]
+        rows = []
+        for name in nodes:
+            found, _rec = self.binding(name)
+            if not dry_run:
+                found.set_provision_state(self.conn.baremetal, 'service',
+                                          service_steps=steps)
+            rows.append({'node': found.name or found.id,
+                         'action': 'would service' if dry_run
+                         else 'servicing', 'service_steps': steps})
+        return rows
+
+    def recovery_keys(self, node, private_key_path, device=None):
+        """Decrypt the escrowed recovery passphrases of ``node``.
+
+        :returns: rows {node, device, luks_uuid, passphrase}.
+        :raises: NoBindingRecorded, RecoveryKeyError.
+        """
+        key = recovery.load_private_key(private_key_path)
+        found, rec = self.binding(node)
+        chosen = [d for d in rec['devices']
+                  if device in (None, d.get('device'), d.get('luks_uuid'))]
+        escrowed = [d for d in chosen if d.get('recovery')]
+        if not escrowed:
+            raise exception.RecoveryKeyError(
+                device=device or 'any device', node=node,
+                reason='no recovery escrow is recorded')
+        return [{'node': found.name or found.id, 'device': d['device'],
+                 'luks_uuid': d.get('luks_uuid'),
+                 'passphrase': recovery.decrypt(d['recovery'], key, node,
+                                                d['device'])}
+                for d in escrowed]

@@ -1,0 +1,164 @@
+"""``ironic-nbde``: the operator command (argparse glue over NbdeAdmin).
+
+Cloud access is openstacksdk's: ``--os-cloud`` / clouds.yaml / OS_*
+variables. Exit status: 0 success, 1 error, 2 usage, 3 ``report`` found a
+binding needing attention.
+"""
+
+import argparse
+import sys
+
+from openstack import config as os_config
+from openstack import connection
+from openstack import exceptions as sdk_exceptions
+
+from ironic_nbde import exception
+from ironic_nbde.cli import health
+from ironic_nbde.cli import library
+from ironic_nbde.cli import output
+from ironic_nbde.cli import templates
+from ironic_nbde.cli import trust
+from ironic_nbde.tang import http
+
+ATTENTION = 3
+
+
+def _policy_args(parser):
+    parser.add_argument('--tang', action='append', required=True,
+                        metavar='URL', help='Tang server (repeat for sss)')
+    parser.add_argument('--threshold', type=int,
+                        help='servers needed to unlock (default 1)')
+    parser.add_argument('--thumbprint', action='append', default=[],
+                        metavar='THP', help='trusted signing-key '
+                        'thumbprint from tang-show-keys (repeatable)')
+    parser.add_argument('--yes', action='store_true', help='pin the '
+                        'signing keys the servers advertise now')
+    parser.add_argument('--disks', metavar='SELECTOR', help='"all" data '
+                        'disks or JSON device hints')
+    parser.add_argument('--dry-run', action='store_true',
+                        help='show what would be sent; change nothing')
+
+
+def _cloud_parser(argv):
+    """openstacksdk's --os-* options (clouds.yaml, OS_* variables)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    os_config.OpenStackConfig().register_argparse_arguments(parser, argv)
+    return parser
+
+
+def build_parser(argv):
+    # -f works before or after the command. The subcommands' copy
+    # defaults to SUPPRESS so that it never resets a value given before.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument('-f', '--format', choices=output.FORMATS,
+                        default=argparse.SUPPRESS, help='output format')
+    parser = argparse.ArgumentParser(
+        prog='ironic-nbde', parents=[_cloud_parser(argv)],
+        description='Network Bound Disk Encryption for Ironic nodes.')
+    parser.add_argument('-f', '--format', choices=output.FORMATS,
+                        default='table', help='output format')
+    sub = parser.add_subparsers(dest='command', required=True)
+    tmpl = sub.add_parser('template', help='deploy templates')
+    tsub = tmpl.add_subparsers(dest='action', required=True)
+    create = tsub.add_parser('create', parents=[common],
+                             help='pin Tang servers, write a template')
+    create.add_argument('name', help='template name = trait, CUSTOM_...')
+    _policy_args(create)
+    create.add_argument('--root-image-passphrase', help='the PUBLISHED '
+                        'provisioning passphrase of a pre-encrypted image')
+    create.add_argument('--recovery-key', metavar='PUBKEY.jwk',
+                        help='operator public key (JWK or PEM) for escrow')
+    create.add_argument('--priority', type=int,
+                        default=templates.DEFAULT_PRIORITY,
+                        help='deploy step priority, %d-%d' % (
+                            templates.MIN_PRIORITY, templates.MAX_PRIORITY))
+    tsub.add_parser('list', parents=[common], help='NBDE deploy templates')
+    status = sub.add_parser('status', parents=[common],
+                            help="a node's recorded binding")
+    status.add_argument('node')
+    sub.add_parser('report', parents=[common], help='check every binding '
+                   'against its Tang servers')
+    rebind = sub.add_parser('rebind', parents=[common], help='move nodes '
+                            'to new Tang servers (service step)')
+    rebind.add_argument('nodes', nargs='+', metavar='NODE')
+    _policy_args(rebind)
+    rkey = sub.add_parser('recovery-key', parents=[common],
+                          help='decrypt escrowed recovery passphrases')
+    rkey.add_argument('node')
+    rkey.add_argument('--private-key', required=True, metavar='FILE')
+    rkey.add_argument('--device', help='only this device or LUKS UUID')
+    return parser
+
+
+def _confirm(probes):
+    if not sys.stdin.isatty():
+        return False
+    answer = input('Pin the signing keys above? [y/N] ')
+    return answer.strip().lower() in ('y', 'yes')
+
+
+def _pin(admin, args):
+    probes = admin.probe(args.tang)
+    print(output.render([{'tang': p.url, 'signing_thumbprints':
+                          p.thumbprints} for p in probes], 'table'),
+          file=sys.stderr)
+    confirm = (lambda _p: True) if args.yes else _confirm
+    return trust.pin(probes, args.thumbprint, confirm)
+
+
+def _template_create(admin, args):
+    recovery_jwk = (templates.load_public_jwk(args.recovery_key)
+                    if args.recovery_key else None)
+    templates.check_name(args.name)
+    disks = templates.parse_disks(args.disks)
+    body = admin.create_template(
+        args.name, _pin(admin, args), args.threshold, disks,
+        args.root_image_passphrase, recovery_jwk, args.priority,
+        dry_run=args.dry_run)
+    step = body['steps'][0]
+    row = dict(templates.describe(body['name'], step, body.get('uuid')),
+               dry_run=args.dry_run,
+               flavor_command=templates.flavor_command(args.name))
+    return row, 0
+
+
+def _report(admin, args):
+    rows = admin.report()
+    return rows, ATTENTION if health.flagged(rows) else 0
+
+
+_ACTIONS = {
+    ('template', 'create'): _template_create,
+    ('template', 'list'): lambda a, _: (a.templates(), 0),
+    ('status', None): lambda a, args: (a.status(args.node), 0),
+    ('report', None): _report,
+    ('rebind', None): lambda a, args: (a.rebind(
+        args.nodes, _pin(a, args), args.threshold,
+        templates.parse_disks(args.disks), dry_run=args.dry_run), 0),
+    ('recovery-key', None): lambda a, args: (a.recovery_keys(
+        args.node, args.private_key, args.device), 0),
+}
+
+
+def main(argv=None, out=None):
+    argv = sys.argv[1:] if argv is None else argv
+    out = out or sys.stdout
+    args = build_parser(argv).parse_args(argv)
+    # Only the --os-* options: openstacksdk would expand every other
+    # string value as a template ('{...}' in --disks).
+    cloud_args, _rest = _cloud_parser(argv).parse_known_args(argv)
+    try:
+        region = os_config.OpenStackConfig().get_one(argparse=cloud_args)
+        admin = library.NbdeAdmin(connection.Connection(config=region),
+                                  http.Client())
+        action = _ACTIONS[(args.command, getattr(args, 'action', None))]
+        data, code = action(admin, args)
+    except (exception.NbdeError, sdk_exceptions.SDKException) as e:
+        print('ironic-nbde: error: %s' % e, file=sys.stderr)
+        return 1
+    print(output.render(data, args.format), file=out)
+    return code
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""Ironic deploy templates that run ``nbde_encrypt``.
+
+A template is selected by a trait: its name must be a valid custom trait
+(``CUSTOM_`` followed by upper-case letters, digits and underscores) and a
+flavor requiring that trait (or an instance trait) adds its steps to the
+deploy. The step must run after ``write_image`` (priority 80) and before
+the agent is torn down (40): any priority from 41 to 79. Step arguments
+hold the policy only: Tang URLs with pinned thumbprints, threshold, disk
+selector, the operator's PUBLIC recovery key. Never a secret: Ironic
+stores and shows them.
+"""
+
+import json
+import re
+
+from jwcrypto import jwk as jwcrypto_jwk
+
+from ironic_nbde import exception
+
+INTERFACE = 'deploy'
+STEP = 'nbde_encrypt'
+MIN_PRIORITY, MAX_PRIORITY, DEFAULT_PRIORITY = 41, 79, 60
+_TRAIT = re.compile(r'^CUSTOM_[A-Z0-9_]+$')
+_TRAIT_MAX = 255
+
+
+def check_name(name):
+    """:raises: InvalidTemplate unless ``name`` is a valid custom trait."""
+    if (not isinstance(name, str) or len(name) > _TRAIT_MAX
+            or not _TRAIT.match(name)):
+        raise exception.InvalidTemplate(
+            name=repr(name), reason='the name is the trait a flavor '
+            'requires, so it must be CUSTOM_ followed by upper-case '
+            'letters, digits or underscores (at most %d characters)'
+            % _TRAIT_MAX)
+    return name
+
+
+def flavor_command(name):
+    """The command that makes a flavor select this template."""
+    return ('openstack flavor set --property trait:%s=required FLAVOR'
+            % name)
+
+
+def parse_disks(text):
+    """``all`` or JSON device hints (an object or a list of objects)."""
+    if text is None or text == 'all':
+        return text
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise exception.InvalidTemplate(
+            name='--disks', reason='expected "all" or JSON device hints '
+            'such as \'{"serial": "S1"}\' or \'[{"size": ">= 100"}]\'')
+    if not isinstance(value, (dict, list)) or not value:
+        raise exception.InvalidTemplate(
+            name='--disks', reason='device hints must be a non-empty '
+            'object or list')
+    return value
+
+
+def load_public_jwk(path):
+    """The operator's public recovery key (JWK or PEM file) as a dict.
+
+    :raises: InvalidTemplate if unreadable, not EC/RSA, or private.
+    """
+    try:
+        with open(path, 'rb') as f:
+            data = f.read()
+        key = (jwcrypto_jwk.JWK.from_pem(data) if b'-----BEGIN' in data
+               else jwcrypto_jwk.JWK.from_json(data))
+    except (OSError, ValueError, TypeError) as e:
+        raise exception.InvalidTemplate(
+            name='--recovery-key', reason='cannot read %s: %s' % (
+                path, type(e).__name__))
+    if key.has_private:
+        raise exception.InvalidTemplate(
+            name='--recovery-key', reason='%s holds a PRIVATE key; give '
+            'the public key (keep the private one offline)' % path)
+    if key.get('kty') not in ('EC', 'RSA'):
+        raise exception.InvalidTemplate(
+            name='--recovery-key', reason='need an EC or RSA key')
+    return key.export_public(as_dict=True)
+
+
+def encrypt_args(servers, threshold=None, disks=None,
+                 root_image_passphrase=None, recovery_jwk=None):
+    """The ``nbde_encrypt`` step arguments for a pinned policy."""
+    if disks is None and root_image_passphrase is None:
+        raise exception.InvalidTemplate(
+            name='arguments', reason='nothing to encrypt: give --disks '
+            'and/or --root-image-passphrase')
+    if threshold is not None and not 1 <= threshold <= len(servers):
+        raise exception.InvalidTemplate(
+            name='--threshold', reason='must be from 1 to the number of '
+            'Tang servers (%d)' % len(servers))
+    args = {'tang_servers': servers, 'threshold': threshold or 1,
+            'disks': disks, 'root_image_passphrase': root_image_passphrase,
+            'recovery_jwk': recovery_jwk}
+    return {k: v for k, v in args.items() if v is not None}
+
+
+def build(name, args, priority=DEFAULT_PRIORITY):
+    """The deploy template body for Ironic's API."""
+    check_name(name)
+    if not MIN_PRIORITY <= priority <= MAX_PRIORITY:
+        raise exception.InvalidTemplate(
+            name=name, reason='priority must be from %d to %d (after '
+            'write_image, before the agent is torn down)'
+            % (MIN_PRIORITY, MAX_PRIORITY))
+    return {'name': name,
+            'steps': [{'interface': INTERFACE, 'step': STEP, 'args': args,
+                       'priority': priority}],
+            'extra': {'ironic_nbde': {'version': 1}}}
+
+
+def nbde_step(template):
+    """The ``nbde_encrypt`` step of a template (dict or SDK object)."""
+    steps = (template.get('steps') if isinstance(template, dict)
+             else template.steps) or ()
+    return next((s for s in steps if s.get('interface') == INTERFACE
+                 and s.get('step') == STEP), None)
+
+
+def describe(name, step, uuid=None):
+    """One listing row for a template's ``nbde_encrypt`` step."""
+    args = step.get('args') or {}
+    servers = args.get('tang_servers') or []
+    return {'name': name, 'uuid': uuid, 'priority': step.get('priority'),
+            'tang': ['%s (%s)' % (s.get('url'), s.get('thp'))
+                     for s in servers],
+            'threshold': args.get('threshold', 1),
+            'disks': args.get('disks'),
+            'root': 'root_image_passphrase' in args,
+            'recovery_key': (jwcrypto_jwk.JWK(**args['recovery_jwk'])
+                             .thumbprint() if args.get('recovery_jwk')
+                             else None)}
