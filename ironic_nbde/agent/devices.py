@@ -191,25 +191,42 @@ def _check_formattable(layout, allow_data):
                                        'format it' % held)
 
 
-def root_luks_partition(inventory):
-    """The LUKS partition of a pre-encrypted image on the root disk.
-
-    :returns: a :class:`Target`.
-    :raises: DeviceSelectionError unless there is exactly one.
-    """
+def _root_partition(inventory, wanted, what):
     root = inventory.root_disk()
     disk = next((d for d in inventory.disks() if d.name == root), None)
     if disk is None:
         raise exception.DeviceSelectionError(
             selector='root', reason='root disk %s is not listed' % root)
     found = [p.path for p in inventory.layout(root).walk()
-             if p.fstype == LUKS_FSTYPE and not p.protected()]
+             if not p.children and wanted(p) and not p.protected()]
     if len(found) != 1:
         raise exception.DeviceSelectionError(
-            selector='root', reason='expected exactly one LUKS partition '
-                                    'on root disk %s, found %d'
-                                    % (root, len(found)))
+            selector='root', reason='expected exactly one %s on root disk '
+                                    '%s, found %d' % (what, root, len(found)))
     return _target(disk, found[0])
+
+
+def root_luks_partition(inventory):
+    """The LUKS partition of a pre-encrypted image on the root disk.
+
+    :returns: a :class:`Target`.
+    :raises: DeviceSelectionError unless there is exactly one.
+    """
+    return _root_partition(inventory, lambda p: p.fstype == LUKS_FSTYPE,
+                           'LUKS partition')
+
+
+def root_plain_partition(inventory):
+    """The plain file system partition of an image to encrypt in place:
+    the one partition of the root disk (not the ESP, BIOS boot, /boot or
+    config drive) holding a file system other than LUKS or swap.
+
+    :returns: a :class:`Target`.
+    :raises: DeviceSelectionError unless there is exactly one.
+    """
+    return _root_partition(
+        inventory, lambda p: p.fstype not in (None, LUKS_FSTYPE, 'swap'),
+        'plain file system partition')
 
 
 def luks_devices(inventory, selector=None):

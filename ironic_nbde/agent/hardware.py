@@ -37,7 +37,7 @@ class NbdeHardwareManager(hardware.HardwareManager):
 
     HARDWARE_MANAGER_NAME = 'NbdeHardwareManager'
     # Bump whenever a step, its priority or its arguments change.
-    HARDWARE_MANAGER_VERSION = '1.0'
+    HARDWARE_MANAGER_VERSION = '1.1'
 
     def __init__(self, inventory=None):
         self.inventory = inventory or devices.Inventory()
@@ -81,6 +81,10 @@ class NbdeHardwareManager(hardware.HardwareManager):
             disks=params.disk_selector(args.get('disks')),
             root_passphrase=params.passphrase(
                 args.get('root_image_passphrase'), 'root_image_passphrase'),
+            root_in_place=params.boolean(args.get('encrypt_root_in_place'),
+                                         'encrypt_root_in_place'),
+            root_luks_uuid=params.luks_uuid(args.get('root_luks_uuid'),
+                                            'root_luks_uuid'),
             allow_data=params.boolean(args.get('allow_data'), 'allow_data',
                                       CONF.nbde_agent.allow_data_default),
             luks=params.luks_options(args.get('luks')),

@@ -24,6 +24,7 @@ _LUKS_KEYS = {'cipher': str, 'key_size': int, 'sector_size': int,
 _KEY_SIZES = (256, 512)
 _SECTOR_SIZES = (512, 1024, 2048, 4096)
 _CIPHER_RE = re.compile(r'^[a-z0-9]+(-[a-z0-9]+)*$')
+_UUID_RE = re.compile(r'^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$', re.I)
 _PRIVATE_JWK_MEMBERS = frozenset({'d', 'p', 'q', 'dp', 'dq', 'qi', 'k'})
 
 
@@ -147,6 +148,16 @@ def passphrase(value, arg):
     if not isinstance(value, str) or not value or '\n' in value:
         raise _bad(arg, 'must be a non-empty single-line string')
     return value
+
+
+def luks_uuid(value, arg):
+    """A LUKS UUID (canonical 8-4-4-4-12 hex form), lower-cased."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _UUID_RE.match(value):
+        raise _bad(arg, 'must be a UUID such as '
+                        '12345678-9abc-def0-1234-56789abcdef0, got %r', value)
+    return value.lower()
 
 
 def luks_options(value):

@@ -40,6 +40,21 @@ ENCRYPT_ARGSINFO = {
                        'bound, verified, and this passphrase removed.',
         'required': False,
     },
+    'encrypt_root_in_place': {
+        'description': 'The image\'s root partition is a plain ext2/3/4 '
+                       'or XFS file system that ends at least 32 MiB '
+                       'before its partition does: encrypt it in place '
+                       'as LUKS2 (offline cryptsetup reencrypt), then '
+                       'bind and verify it. Not with '
+                       'root_image_passphrase. Default: false.',
+        'required': False,
+    },
+    'root_luks_uuid': {
+        'description': 'With encrypt_root_in_place: the LUKS UUID to give '
+                       'the root volume, the one the image\'s crypttab '
+                       'names. Default: a random UUID.',
+        'required': False,
+    },
     'allow_data': {
         'description': 'Format selected data disks even when they hold a '
                        'partition table or file system (their data is '

@@ -30,6 +30,8 @@ class EncryptRequest:
     policy: object
     disks: object = None
     root_passphrase: str = None
+    root_in_place: bool = False
+    root_luks_uuid: str = None
     allow_data: bool = False
     luks: dict = dataclasses.field(default_factory=dict)
     recovery_jwk: dict = None
@@ -101,21 +103,44 @@ def _describe(target, uuid, binding, policy, escrow=None):
     return result
 
 
+def _check_root_args(request):
+    if request.root_in_place and request.root_passphrase is not None:
+        raise exception.InvalidStepArgument(
+            arg='encrypt_root_in_place', reason='a root is either '
+            'pre-encrypted (root_image_passphrase) or plain, not both')
+    if request.root_luks_uuid and not request.root_in_place:
+        raise exception.InvalidStepArgument(
+            arg='root_luks_uuid', reason='only used with '
+                                         'encrypt_root_in_place')
+    if (request.disks is None and request.root_passphrase is None
+            and not request.root_in_place):
+        raise exception.InvalidStepArgument(
+            arg='disks', reason='nothing to encrypt: give disks, '
+                                'root_image_passphrase and/or '
+                                'encrypt_root_in_place')
+
+
+def _root_target(inventory, request):
+    if request.root_passphrase is not None:
+        return devices.root_luks_partition(inventory)
+    if request.root_in_place:
+        return devices.root_plain_partition(inventory)
+    return None
+
+
 def encrypt(inventory, request):
     """The ``nbde_encrypt`` deploy step.
 
     Root (pre-encrypted image): re-key, bind, verify, escrow, remove the
-    provisioning passphrase. Data disks: format, bind, verify, escrow,
-    remove the temporary passphrase.
+    provisioning passphrase. Root (plain image, ``root_in_place``):
+    encrypt in place, bind, verify, escrow, remove the temporary
+    passphrase. Data disks: format, bind, verify, escrow, remove the
+    temporary passphrase.
 
     :returns: {'devices': [per-device metadata]}.
     """
-    if request.disks is None and request.root_passphrase is None:
-        raise exception.InvalidStepArgument(
-            arg='disks', reason='nothing to encrypt: give disks and/or '
-                                'root_image_passphrase')
-    root = (devices.root_luks_partition(inventory)
-            if request.root_passphrase else None)
+    _check_root_args(request)
+    root = _root_target(inventory, request)
     data = (devices.select_data_disks(inventory, request.disks,
                                       request.allow_data)
             if request.disks is not None else [])
@@ -124,7 +149,10 @@ def encrypt(inventory, request):
     pin, config = request.policy.pin()
 
     def secure(target):
-        if target is root:
+        if target is root and request.root_in_place:
+            passphrase = luks.encrypt_in_place(
+                target.device, uuid=request.root_luks_uuid).passphrase
+        elif target is root:
             passphrase = request.root_passphrase.encode()
             luks.rekey(target.device, passphrase, client=client)
         else:

@@ -124,6 +124,12 @@ class FakeLuks:
         return luks.Formatted(device=device, uuid='uuid-' + device[-1],
                               slot=0, discard=False, passphrase=SECRETS[0])
 
+    def encrypt_in_place(self, device, uuid=None):
+        self._record('encrypt_in_place', device)
+        self.in_place_uuid = uuid
+        return luks.Formatted(device=device, uuid=uuid or 'uuid-new',
+                              slot=0, discard=False, passphrase=SECRETS[0])
+
     def rekey(self, device, passphrase, client=None):
         self._record('rekey', device)
         return 0
