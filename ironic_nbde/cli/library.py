@@ -87,7 +87,7 @@ class NbdeAdmin:
         check = health.Checker(self.tang_client)
         rows = []
         for node in self.conn.baremetal.nodes(
-                details=True, fields=['uuid', 'name', 'properties']):
+                fields=['uuid', 'name', 'properties']):
             rec = (node.properties or {}).get(record.KEY) or {}
             for device in rec.get('devices') or ():
                 rows.extend(health.device_rows(node.name or node.id,

@@ -90,7 +90,8 @@ class CliTestCase(base.FunctionalTestCase):
             paths.append(path)
         return key, paths[0], paths[1]
 
-    def bind_node(self, name, servers, threshold=1, recovery=None):
+    def bind_node(self, name, servers, threshold=1, recovery=None,
+                  **fields):
         """A node whose properties hold a binding as the hooks record it."""
         device = {'device': '/dev/sdb', 'disk': '/dev/sdb',
                   'luks_uuid': '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0',
@@ -103,7 +104,7 @@ class CliTestCase(base.FunctionalTestCase):
                'updated_at': '2026-11-27T22:00:00Z', 'devices': [device]}
         return self.conn.baremetal.create_node(
             driver='fake-hardware', name=name,
-            properties={'nbde': rec, 'cpus': 8})
+            properties={'nbde': rec, 'cpus': 8}, **fields)
 
 
 def seal(public_jwk, secret):
