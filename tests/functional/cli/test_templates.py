@@ -2,9 +2,13 @@
 
 import io
 import json
+import os
+import subprocess
+import sys
 
 from ironic_nbde.agent import params
 from ironic_nbde.agent import steps
+from tests.functional import ironic_api
 from tests.functional import tangd
 from tests.functional.cli import base
 
@@ -133,3 +137,20 @@ class JsonYamlTest(base.CliTestCase):
         self.assertIn('name: CUSTOM_NBDE', out)
         code, out, _ = self.cli('-f', 'json', 'template', 'list')
         self.assertEqual('CUSTOM_NBDE', json.loads(out)[0]['name'])
+
+
+class ConsoleScriptTest(base.CliTestCase):
+
+    def test_installed_command_with_clouds_yaml(self):
+        server = self.tang()
+        self.cli_json('template', 'create', 'CUSTOM_NBDE', '--tang',
+                      server.url, '--disks', 'all', '--yes')
+        env = dict(os.environ, OS_CLIENT_CONFIG_FILE=self.ironic.clouds_yaml,
+                   OS_CLOUD=ironic_api.CLOUD)
+        proc = subprocess.run(
+            [os.path.join(os.path.dirname(sys.executable), 'ironic-nbde'),
+             'template', 'list', '-f', 'json'], env=env,
+            capture_output=True, text=True, timeout=120)
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        self.assertEqual(['CUSTOM_NBDE'],
+                         [r['name'] for r in json.loads(proc.stdout)])
