@@ -1,0 +1,50 @@
+"""The example templates in etc/ are what the agent's step accepts."""
+
+import glob
+import json
+import os
+
+import testtools
+from jwcrypto import jwk
+
+from ironic_nbde.agent import params
+from ironic_nbde.agent import steps
+from ironic_nbde.cli import templates
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'etc',
+                        'ironic-nbde', 'deploy-templates')
+
+
+def _fill(value, key):
+    """Put valid values where the examples say REPLACE_WITH_..."""
+    if isinstance(value, dict):
+        return {k: _fill(v, key) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, key) for v in value]
+    if isinstance(value, str) and value.startswith('REPLACE_WITH_'):
+        if 'THUMBPRINT' in value:
+            return key.thumbprint()
+        coord = 'x' if value.endswith('_X_COORD') else 'y'
+        return key.export_public(as_dict=True)[coord]
+    return value
+
+
+class ExamplesTest(testtools.TestCase):
+
+    def test_examples(self):
+        files = sorted(glob.glob(os.path.join(EXAMPLES, '*.steps.json')))
+        self.assertEqual(2, len(files))
+        key = jwk.JWK.generate(kty='EC', crv='P-256')
+        for path in files:
+            with open(path) as f:
+                [step] = _fill(json.load(f), key)
+            name = os.path.basename(path).split('.')[0]
+            templates.check_name(name)
+            self.assertIsNotNone(templates.nbde_step({'steps': [step]}))
+            self.assertTrue(templates.MIN_PRIORITY <= step['priority']
+                            <= templates.MAX_PRIORITY)
+            args = step['args']
+            params.check_known(args, steps.ENCRYPT_ARGSINFO)
+            params.tang_policy(args['tang_servers'], args.get('threshold'))
+            params.disk_selector(args.get('disks'))
+            params.recovery_jwk(args.get('recovery_jwk'))
