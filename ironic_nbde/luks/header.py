@@ -61,6 +61,13 @@ class Header:
         return [n for n, t in self.tokens.items()
                 if str(slot) in (t.get('keyslots') or [])]
 
+    def unbound_keyslots(self):
+        """Keyslots whose key opens no data segment (e.g. left by an
+        interrupted re-encryption): they can never unlock the data."""
+        bound = {int(k) for d in self.metadata.get('digests', {}).values()
+                 if d.get('segments') for k in d.get('keyslots', ())}
+        return sorted(set(self.keyslots) - bound)
+
     @property
     def data_offset(self):
         return min(int(s['offset'])

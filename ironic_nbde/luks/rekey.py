@@ -2,7 +2,8 @@
 
 ``cryptsetup reencrypt`` runs offline (no device-mapper): it re-encrypts
 the data in place under a new random volume key, with a resilient journal
-in the header, so an interrupted run resumes with ``--resume-only``. Only
+in the header, so an interrupted run resumes with ``--resume-only``; a
+keyslot left for a new key that never took over is destroyed. Only
 the given passphrase's keyslot survives (re-wrapped to the new key): the
 image's other keys are exactly what must not survive; tokens left without
 a keyslot are removed.
@@ -38,8 +39,15 @@ def rekey(device, passphrase, client=None):
                               '--key-slot', str(slot),
                               *staged.PBKDF2_FAST, stdin=passphrase,
                               timeout=cryptsetup.NO_TIMEOUT)
-    orphans.clean(device, header.read(device), client)
     slot = cryptsetup.test_passphrase(device, passphrase)
+    hdr = header.read(device)
+    for stale in hdr.unbound_keyslots():
+        if stale != slot:
+            LOG.warning('Destroying keyslot %d of %s: it opens no data '
+                        '(left by an interrupted re-encryption)', stale,
+                        device)
+            cryptsetup.kill_slot(device, stale)
+    orphans.clean(device, header.read(device), client)
     LOG.info('Re-encrypted %s under a new volume key (keyslot %d kept)',
              device, slot)
     return slot

@@ -24,7 +24,8 @@ class CrashTestCase(base.LuksFunctionalTestCase):
 
     def setUp(self):
         super().setUp()
-        self.dev = self.loop()
+        # Small: re-encryption at every step must stay quick.
+        self.dev = self.loop(size=24 * 1024 * 1024)
 
     def fresh(self, bound=False):
         """Reformat the loop device; optionally bind it once."""
@@ -146,11 +147,6 @@ class TestCrashRemovePassphrase(CrashTestCase):
 
 class TestCrashRekey(CrashTestCase):
 
-    def setUp(self):
-        super().setUp()
-        # Big enough for reencrypt to be killed while it runs.
-        self.dev = self.loop(size=160 * 1024 * 1024)
-
     def test_rekey(self):
         def rerun():
             luks.rekey(self.dev, self.fmt.passphrase)
@@ -163,6 +159,8 @@ class TestCrashRekey(CrashTestCase):
                         True, check)
 
     def test_kill_during_reencrypt_resumes(self):
+        # Big enough for reencrypt to be killed while it runs.
+        self.dev = self.loop(size=160 * 1024 * 1024)
         self.fresh(bound=True)
         steps = self.drive('rekey', 'before', -1, {}, self.fmt.passphrase)
         self.fresh(bound=True)

@@ -28,7 +28,8 @@ class FakeDevice:
         self.signatures = signatures or {}
         self.json_room = json_room
         self.keys = {}
-        self.meta = {'keyslots': {}, 'tokens': {}, 'digests': {},
+        self.meta = {'keyslots': {}, 'tokens': {},
+                     'digests': {'0': {'keyslots': [], 'segments': ['0']}},
                      'segments': {'0': {'type': 'crypt',
                                         'offset': str(DATA_OFFSET),
                                         'size': 'dynamic'}},
@@ -40,10 +41,12 @@ class FakeDevice:
         if priority is not None:
             entry['priority'] = priority
         self.meta['keyslots'][str(slot)] = entry
+        self.meta['digests']['0']['keyslots'].append(str(slot))
 
     def kill(self, slot):
         self.keys.pop(slot)
         del self.meta['keyslots'][str(slot)]
+        self.meta['digests']['0']['keyslots'].remove(str(slot))
         for tok in self.meta['tokens'].values():
             if str(slot) in tok['keyslots']:
                 tok['keyslots'].remove(str(slot))

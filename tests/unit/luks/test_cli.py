@@ -1,0 +1,71 @@
+"""``ironic-nbde-clevis luks`` subcommands over the fake exec edge."""
+
+import argparse
+import io
+import json
+import sys
+from unittest import mock
+
+from ironic_nbde import exception
+from ironic_nbde import luks
+from ironic_nbde.cmd import clevis_luks
+from tests.unit.luks import base
+
+
+class TestCli(base.LuksTestCase):
+
+    def parse(self, *argv):
+        parser = argparse.ArgumentParser()
+        clevis_luks.add_parsers(parser.add_subparsers(dest='command'))
+        return parser.parse_args(['luks'] + list(argv))
+
+    def run_cli(self, *argv, stdin=b''):
+        args = self.parse(*argv)
+        out = io.BytesIO()
+        fake_stdout = mock.Mock(buffer=out)
+        fake_stdout.write = lambda text: out.write(text.encode())
+        fake_stdin = mock.Mock(buffer=io.BytesIO(stdin))
+        fake_stdin.isatty.return_value = False
+        with mock.patch.object(sys, 'stdout', fake_stdout), \
+                mock.patch.object(sys, 'stdin', fake_stdin), \
+                mock.patch.object(luks.bindings.pins, 'encrypt',
+                                  self.encrypt()), \
+                mock.patch('ironic_nbde.tang.http.Client',
+                           return_value=self.client):
+            code = args.func(args)
+        return code, out.getvalue()
+
+    def encrypt(self):
+        real = luks.bindings.pins.encrypt
+
+        def encrypt(pin, config, plaintext, policy, client):
+            return real(pin, config, plaintext, policy, self.client)
+        return encrypt
+
+    def test_bind_list_pass_unbind(self):
+        code, _ = self.run_cli('bind', '-d', base.DEV, '-k', '-', 'tang',
+                               json.dumps(self.tang()), stdin=base.OLD)
+        self.assertEqual(0, code)
+        code, out = self.run_cli('list', '-d', base.DEV)
+        self.assertEqual(
+            "1: tang '{\"url\":\"%s\"}'\n" % base.META['url_a'],
+            out.decode())
+        binding = luks.list_bindings(base.DEV)[0]
+        self.assertEqual(out.decode().strip(),
+                         clevis_luks.format_binding(binding))
+        code, key = self.run_cli('pass', '-d', base.DEV, '-s', '1')
+        self.assertEqual(self.dev.keys[1], key)
+        code, out = self.run_cli('verify', '-d', base.DEV)
+        self.assertEqual((0, b'1: ok\n'), (code, out))
+        self.assertRaises(exception.UnsafeOperation, self.run_cli,
+                          'unbind', '-d', base.DEV, '-s', '1')
+        self.assertEqual(0, self.run_cli('unbind', '-d', base.DEV, '-s',
+                                         '1', '-f')[0])
+        self.assertEqual(b'', self.run_cli('list', '-d', base.DEV)[1])
+
+    def test_bad_config(self):
+        self.assertRaises(exception.InvalidConfig, self.run_cli, 'bind',
+                          '-d', base.DEV, '-k', '-', 'tang', '{nope')
+
+    def test_requires_device(self):
+        self.assertRaises(SystemExit, self.parse, 'list')
