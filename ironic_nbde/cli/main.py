@@ -13,7 +13,9 @@ from openstack import connection
 from openstack import exceptions as sdk_exceptions
 
 from ironic_nbde import exception
+from ironic_nbde.cli import flavor
 from ironic_nbde.cli import health
+from ironic_nbde.cli import ironic_conf
 from ironic_nbde.cli import library
 from ironic_nbde.cli import output
 from ironic_nbde.cli import templates
@@ -87,6 +89,19 @@ def build_parser(argv):
     rkey.add_argument('node')
     rkey.add_argument('--private-key', required=True, metavar='FILE')
     rkey.add_argument('--device', help='only this device or LUKS UUID')
+    fcreate = sub.add_parser('flavor', help='Nova flavors').add_subparsers(
+        dest='action', required=True).add_parser(
+        'create', parents=[common], help='a flavor like --from that '
+        'requires the template trait; the trait on its nodes')
+    fcreate.add_argument('name')
+    fcreate.add_argument('--template', required=True, metavar='TRAIT')
+    fcreate.add_argument('--from', dest='base', default='baremetal',
+                         metavar='FLAVOR', help='default: baremetal')
+    fcreate.add_argument('--dry-run', action='store_true')
+    conductor = sub.add_parser('enable-conductor', parents=[common],
+                               help='add nbde to enabled_vendor_interfaces')
+    conductor.add_argument('config_file', metavar='IRONIC_CONF')
+    conductor.add_argument('--dry-run', action='store_true')
     return parser
 
 
@@ -137,6 +152,13 @@ _ACTIONS = {
         templates.parse_disks(args.disks), dry_run=args.dry_run), 0),
     ('recovery-key', None): lambda a, args: (a.recovery_keys(
         args.node, args.private_key, args.device), 0),
+    ('flavor', 'create'): lambda a, args: (flavor.NbdeFlavor(a.conn).create(
+        args.name, args.template, args.base, dry_run=args.dry_run), 0),
+}
+# Commands on local files: no cloud needed.
+_LOCAL_ACTIONS = {
+    ('enable-conductor', None): lambda args: (ironic_conf.enable(
+        args.config_file, dry_run=args.dry_run), 0),
 }
 
 
@@ -147,12 +169,16 @@ def main(argv=None, out=None):
     # Only the --os-* options: openstacksdk would expand every other
     # string value as a template ('{...}' in --disks).
     cloud_args, _rest = _cloud_parser(argv).parse_known_args(argv)
+    key = (args.command, getattr(args, 'action', None))
     try:
-        region = os_config.OpenStackConfig().get_one(argparse=cloud_args)
-        admin = library.NbdeAdmin(connection.Connection(config=region),
-                                  http.Client())
-        action = _ACTIONS[(args.command, getattr(args, 'action', None))]
-        data, code = action(admin, args)
+        if key in _LOCAL_ACTIONS:
+            data, code = _LOCAL_ACTIONS[key](args)
+        else:
+            region = os_config.OpenStackConfig().get_one(
+                argparse=cloud_args)
+            admin = library.NbdeAdmin(connection.Connection(config=region),
+                                      http.Client())
+            data, code = _ACTIONS[key](admin, args)
     except (exception.NbdeError, sdk_exceptions.SDKException) as e:
         print('ironic-nbde: error: %s' % e, file=sys.stderr)
         return 1
