@@ -6,7 +6,9 @@ Scenarios, each in a fresh child process so its peak RSS is its own:
 - clevis: ``cryptsetup luksFormat --pbkdf pbkdf2 --pbkdf-force-iterations
   1000`` + ``clevis luks bind -y`` on the same kind of loop device;
 - naive: a default ``cryptsetup luksFormat`` (argon2id) alone;
-- ours-24: ours on 24 loop devices at once (threads), vs ours on one.
+- ours-24: ours on 24 loop devices at once (threads), vs ours on one;
+- bare: ``cryptsetup luksFormat`` alone, once and 24 at once: the floor
+  the disks' I/O sets on this machine.
 
 Prints wall time and peak RSS (self and children, from getrusage) per
 scenario and the ratios the issue targets (ours/clevis <= 0.25,
@@ -37,7 +39,7 @@ SIZE = 48 * 1024 * 1024
 def ours(device, server):
     from ironic_nbde import luks
     fmt = luks.format_device(device, allow_data=True)
-    config = {'url': server.url, 'thp': server.signing_thp()}
+    config = {'url': server.url, 'thp': server.thp}
     binding = luks.bind(device, 'tang', config, fmt.passphrase)
     luks.verify(device, binding.keyslot)
 
@@ -55,6 +57,15 @@ def clevis(device, server):
                        check=True, capture_output=True)
 
 
+def bare(device, server):
+    """cryptsetup luksFormat (pbkdf2) alone: the floor of any format."""
+    subprocess.run(['cryptsetup', 'luksFormat', '--batch-mode', '--type',
+                    'luks2', '--pbkdf', 'pbkdf2', '--pbkdf-force-iterations',
+                    '1000', '--key-file', '-', device],
+                   input=os.urandom(32).hex().encode(), check=True,
+                   capture_output=True)
+
+
 def naive(device, server):
     subprocess.run(['cryptsetup', 'luksFormat', '--batch-mode', '--type',
                     'luks2', '--key-file', '-', device],
@@ -62,7 +73,7 @@ def naive(device, server):
                    capture_output=True)
 
 
-SCENARIOS = {'ours': ours, 'clevis': clevis, 'naive': naive}
+SCENARIOS = {'ours': ours, 'clevis': clevis, 'naive': naive, 'bare': bare}
 
 
 def scenario(name, disks):
@@ -70,10 +81,15 @@ def scenario(name, disks):
     func = SCENARIOS[name]
     server = tangd.TangServer()
     server.setUp()
+    server.thp = server.signing_thp()
+    import ironic_nbde.luks  # noqa: F401 (import time is not measured)
     devices = [loopdev.LoopDevice(SIZE) for _ in range(disks)]
     try:
         for dev in devices:
             dev.setUp()
+        cpu_before = sum(r.ru_utime + r.ru_stime for r in (
+            resource.getrusage(resource.RUSAGE_SELF),
+            resource.getrusage(resource.RUSAGE_CHILDREN)))
         start = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(disks) as pool:
             for future in [pool.submit(func, d.path, server)
@@ -84,10 +100,12 @@ def scenario(name, disks):
         for dev in devices:
             dev.cleanUp()
         server.cleanUp()
-    self_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    child_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({'wall': wall, 'rss_self_mib': self_kib / 1024,
-                      'rss_children_mib': child_kib / 1024}))
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = sum(r.ru_utime + r.ru_stime for r in (me, kids)) - cpu_before
+    print(json.dumps({'wall': wall, 'cpu': cpu,
+                      'rss_self_mib': me.ru_maxrss / 1024,
+                      'rss_children_mib': kids.ru_maxrss / 1024}))
 
 
 def measure(name, disks=1):
@@ -110,11 +128,17 @@ def main():
         results['naive argon2 luksFormat x1'] = measure('naive')
     results['ours x%d concurrent' % args.disks] = measure('ours',
                                                           args.disks)
-    print('%-32s %9s %14s %14s' % ('scenario', 'wall s', 'RSS self MiB',
-                                   'RSS child MiB'))
+    results['bare luksFormat x1'] = measure('bare')
+    results['bare luksFormat x%d concurrent' % args.disks] = measure(
+        'bare', args.disks)
+    print('%-30s %8s %8s %13s %13s' % ('scenario', 'wall s', 'CPU s',
+                                       'RSS self MiB', 'RSS child MiB'))
     for name, res in results.items():
-        print('%-32s %9.3f %14.1f %14.1f' % (
-            name, res['wall'], res['rss_self_mib'], res['rss_children_mib']))
+        print('%-30s %8.3f %8.3f %13.1f %13.1f' % (
+            name, res['wall'], res['cpu'], res['rss_self_mib'],
+            res['rss_children_mib']))
+    print('CPUs: %d (24 disks at once cannot beat CPU time / CPUs)'
+          % os.cpu_count())
     one = results['ours x1']['wall']
     print('ratio ours/clevis (format+bind[+verify], target <= 0.25): %.3f'
           % (one / results['clevis x1']['wall']))
@@ -124,6 +148,10 @@ def main():
     many = results['ours x%d concurrent' % args.disks]
     print('ratio %d concurrent/one (target <= 2): %.2f'
           % (args.disks, many['wall'] / one))
+    bare = (results['bare luksFormat x%d concurrent' % args.disks]['wall']
+            / results['bare luksFormat x1']['wall'])
+    print('  (same ratio for a bare cryptsetup luksFormat here: %.2f)'
+          % bare)
     print('peak RSS with %d concurrent (target <= 64 MiB): self %.1f MiB, '
           'largest child %.1f MiB' % (args.disks, many['rss_self_mib'],
                                       many['rss_children_mib']))
