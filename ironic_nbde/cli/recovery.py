@@ -8,9 +8,9 @@ machine: nothing secret travels to or through Ironic.
 
 from jwcrypto import common as jwc
 from jwcrypto import jwe as jwcrypto_jwe
-from jwcrypto import jwk as jwcrypto_jwk
 
 from ironic_nbde import exception
+from ironic_nbde.cli import keyfile
 from ironic_nbde.conductor import record
 
 _ENCS = ['A128GCM', 'A192GCM', 'A256GCM', 'A128CBC-HS256',
@@ -23,11 +23,8 @@ def load_private_key(path):
     :raises: RecoveryKeyError if unreadable or public only.
     """
     try:
-        with open(path, 'rb') as f:
-            data = f.read()
-        key = (jwcrypto_jwk.JWK.from_pem(data) if b'-----BEGIN' in data
-               else jwcrypto_jwk.JWK.from_json(data))
-    except (OSError, ValueError, TypeError) as e:
+        key = keyfile.read(path)
+    except (OSError, ValueError) as e:
         raise exception.RecoveryKeyError(
             device='-', node='-', reason='cannot read private key %s: %s'
             % (path, type(e).__name__))

@@ -16,6 +16,7 @@ import re
 from jwcrypto import jwk as jwcrypto_jwk
 
 from ironic_nbde import exception
+from ironic_nbde.cli import keyfile
 
 INTERFACE = 'deploy'
 STEP = 'nbde_encrypt'
@@ -65,11 +66,8 @@ def load_public_jwk(path):
     :raises: InvalidTemplate if unreadable, not EC/RSA, or private.
     """
     try:
-        with open(path, 'rb') as f:
-            data = f.read()
-        key = (jwcrypto_jwk.JWK.from_pem(data) if b'-----BEGIN' in data
-               else jwcrypto_jwk.JWK.from_json(data))
-    except (OSError, ValueError, TypeError) as e:
+        key = keyfile.read(path)
+    except (OSError, ValueError) as e:
         raise exception.InvalidTemplate(
             name='--recovery-key', reason='cannot read %s: %s' % (
                 path, type(e).__name__))
