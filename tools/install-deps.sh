@@ -12,6 +12,8 @@ APT_PACKAGES=(
     # Real IPA in its sandbox (tests/e2e, the demo): what IPA shells out to,
     # plus namespaces (iproute2, util-linux's unshare).
     parted gdisk lshw qemu-utils psmisc iproute2 kmod
+    # Lint of the DevStack plugin and DIB element; git for the element test.
+    shellcheck git
 )
 
 missing=()
