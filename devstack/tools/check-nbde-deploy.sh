@@ -1,0 +1,131 @@
+#!/bin/bash
+# check-nbde-deploy.sh - the ironic-nbde DevStack job's end-to-end check.
+#
+# Boots an instance with the NBDE flavor (Nova -> Ironic -> virtual BMC),
+# then checks, from the DevStack host:
+# 1. Ironic recorded the binding in properties['nbde'] (ironic-nbde status);
+# 2. with the instance stopped, every recorded disk of the node's VM is the
+#    LUKS2 device of the recorded UUID and stock clevis unlocks it through
+#    the DevStack Tang servers;
+# 3. negative control: with the Tang servers stopped, it does not unlock.
+# Runs as the stack user (sudo for qemu-nbd, cryptsetup, clevis, systemctl)
+# with openstack and ironic-nbde on PATH (DevStack's venv bin).
+
+set -euo pipefail
+
+CLOUD=${IRONIC_NBDE_CLOUD:-devstack-admin}
+FLAVOR=${IRONIC_NBDE_FLAVOR:-baremetal-nbde}
+IMAGE=${IRONIC_NBDE_CHECK_IMAGE:-cirros-${CIRROS_VERSION:-0.6.1}-x86_64-disk}
+NETWORK=${IRONIC_NBDE_CHECK_NETWORK:-private}
+TANG_PORTS=${IRONIC_NBDE_TANG_PORTS:-9791 9792}
+NBD=/dev/nbd0
+MAPPED=nbde-check
+
+function say {
+    echo "== $*"
+}
+
+function os {
+    openstack --os-cloud "$CLOUD" "$@"
+}
+
+function tang_sockets {
+    local port
+    for port in $TANG_PORTS; do
+        sudo systemctl "$1" "ironic-nbde-tang-$port.socket"
+    done
+}
+
+function wait_for {
+    local what=$1 tries=$2
+    shift 2
+    until "$@"; do
+        tries=$((tries - 1))
+        if [[ $tries -le 0 ]]; then
+            say "timed out waiting for $what"
+            return 1
+        fi
+        sleep 15
+    done
+}
+
+function server_is {
+    [[ "$(os server show "$SERVER" -f value -c status)" == "$1" ]]
+}
+
+function available_node {
+    os baremetal node list --provision-state available -f value -c UUID \
+        | grep -q .
+}
+
+function boot {
+    local attempt
+    for attempt in 1 2 3; do
+        # Nodes freed by tempest need cleaning and a Nova resource sync.
+        wait_for "an available node" 120 available_node
+        if SERVER=$(os server create --flavor "$FLAVOR" --image "$IMAGE" \
+                --network "$NETWORK" --wait -f value -c id nbde-check); then
+            return 0
+        fi
+        say "boot attempt $attempt failed"
+        os server delete --wait nbde-check || true
+        sleep 60
+    done
+    return 1
+}
+
+# Prints "device luks_uuid" per recorded device of the node.
+function recorded_devices {
+    ironic-nbde --os-cloud "$CLOUD" status "$1" -f json | python3 -c 'import json, sys
+rows = json.load(sys.stdin)
+print("\n".join(r["device"] + " " + r["luks_uuid"] for r in rows))'
+}
+
+function cleanup {
+    sudo qemu-nbd --disconnect "$NBD" >/dev/null 2>&1 || true
+    tang_sockets start || true
+}
+
+function check_disk {
+    local vm=$1 device=$2 uuid=$3 file
+    file=$(sudo virsh domblklist "$vm" \
+        | awk -v t="$(basename "$device")" '$1 == t {print $2}')
+    [[ -n "$file" ]] || { say "no disk $device on $vm"; return 1; }
+    say "$device of $vm is $file"
+    # --snapshot: writes (there should be none) go to a throwaway overlay.
+    sudo qemu-nbd --snapshot --connect "$NBD" "$file"
+    sudo udevadm settle
+    [[ "$(sudo cryptsetup luksUUID "$NBD")" == "$uuid" ]]
+    sudo cryptsetup luksDump "$NBD" | grep -q 'clevis'
+    say "clevis unlocks $device through Tang"
+    sudo clevis luks unlock -d "$NBD" -n "$MAPPED"
+    sudo cryptsetup close "$MAPPED"
+    say "negative control: no unlock with the Tang servers stopped"
+    tang_sockets stop
+    if sudo clevis luks unlock -d "$NBD" -n "$MAPPED"; then
+        sudo cryptsetup close "$MAPPED"
+        say "UNLOCKED WITHOUT TANG"
+        return 1
+    fi
+    cleanup
+}
+
+trap cleanup EXIT
+say "booting an instance with flavor $FLAVOR"
+boot
+NODE=$(os baremetal node show --instance "$SERVER" -f value -c uuid)
+VM=$(os baremetal node show "$NODE" -f value -c name)
+say "instance $SERVER on node $NODE (VM $VM)"
+DEVICES=$(recorded_devices "$NODE")
+say "recorded in properties['nbde']:"
+echo "$DEVICES"
+[[ -n "$DEVICES" ]]
+
+os server stop "$SERVER"
+wait_for "the instance to stop" 40 server_is SHUTOFF
+sudo modprobe nbd max_part=0
+while read -r device uuid; do
+    check_disk "$VM" "$device" "$uuid"
+done <<< "$DEVICES"
+os server delete --wait "$SERVER"
+say "NBDE deploy check passed"
