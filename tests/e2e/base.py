@@ -16,15 +16,26 @@ class E2ETestCase(testtools.TestCase):
     tang_servers = 3
 
     @classmethod
+    def missing(cls):
+        """What this class needs beyond the harness, or None."""
+        return None
+
+    @classmethod
+    def environment_args(cls, rundir):
+        """Extra :class:`Environment` arguments of this class."""
+        return {}
+
+    @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.skip_reason = prereqs.missing()
+        cls.skip_reason = prereqs.missing() or cls.missing()
         if cls.skip_reason:
             return
         cls.rundir = tempfile.mkdtemp(prefix='nbde-e2e-')
         cls.env = env_mod.Environment(cls.rundir,
                                       tang_servers=cls.tang_servers,
-                                      log=lambda msg: None)
+                                      log=lambda msg: None,
+                                      **cls.environment_args(cls.rundir))
         cls.env.start()
 
     @classmethod

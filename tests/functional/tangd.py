@@ -26,9 +26,12 @@ def have_tang():
 class TangServer(fixtures.Fixture):
     """A real tangd on an ephemeral loopback port."""
 
-    def __init__(self, db=None):
+    def __init__(self, db=None, log=None):
+        """:param log: a file to which every tangd appends its request
+        log (``METHOD PATH => CODE`` lines on stderr)."""
         super().__init__()
         self.db = db
+        self.log = log
 
     def _setUp(self):
         if self.db is None:
@@ -60,10 +63,12 @@ class TangServer(fixtures.Fixture):
                 conn, _ = sock.accept()
             except OSError:
                 return
+            err = open(self.log, 'ab') if self.log else subprocess.DEVNULL
             with conn:
                 proc = subprocess.Popen([TANGD, self.db], stdin=conn,
-                                        stdout=conn,
-                                        stderr=subprocess.DEVNULL)
+                                        stdout=conn, stderr=err)
+            if self.log:
+                err.close()
             with self._lock:
                 self._procs.append(proc)
             self._reap()
@@ -89,6 +94,13 @@ class TangServer(fixtures.Fixture):
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
+
+    def requests(self):
+        """The request lines tangd logged (needs ``log``)."""
+        if not self.log or not os.path.exists(self.log):
+            return []
+        with open(self.log) as f:
+            return [ln.strip() for ln in f if '=>' in ln]
 
     def restart(self):
         self.stop()

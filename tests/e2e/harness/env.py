@@ -33,8 +33,18 @@ class DeployFailed(RuntimeError):
 
 
 class Environment:
+    """The e2e world.
 
-    def __init__(self, rundir, tang_servers=3, extra_conf=None, log=say):
+    :param image: a prebuilt whole-disk image to deploy instead of the tiny
+        test image: {path, sha256, luks_uuid, volume_key_sha256,
+        provisioning_passphrase} (``tools/build-guest-image.py`` writes it).
+    :param tang_aliases: one IP per Tang server: server i is then also
+        ``http://IP:80`` inside the IPA sandbox (the URL a guest VM sees
+        through its qemu guestfwd), see :meth:`tang_urls`.
+    """
+
+    def __init__(self, rundir, tang_servers=3, extra_conf=None, log=say,
+                 image=None, tang_aliases=()):
         self.rundir = os.path.abspath(rundir)
         self.logdir = os.path.join(self.rundir, 'logs')
         os.makedirs(self.logdir, exist_ok=True)
@@ -47,6 +57,8 @@ class Environment:
         self.ironic = None
         self.conn = None
         self.image = None
+        self.prebuilt = image
+        self.tang_aliases = list(tang_aliases)
         self._nodes = 0
 
     # -- set-up ---------------------------------------------------------
@@ -59,18 +71,25 @@ class Environment:
 
     def _start(self):
         self.log('starting %d tangd servers on 127.0.0.1' % self.n_tang)
-        for _ in range(self.n_tang):
-            server = tangd.TangServer()
+        for i in range(self.n_tang):
+            server = tangd.TangServer(log=os.path.join(
+                self.logdir, 'tangd-%d.log' % i))
             server.setUp()
             self.tang.append(server)
         http_root = os.path.join(self.rundir, 'http')
         os.makedirs(http_root, exist_ok=True)
-        self.log('building the disk image (GPT: ESP + pre-encrypted LUKS2 '
-                 'root)')
-        disk, digest, uuid, vk_digest = images.build(http_root)
-        self.image = {'path': disk, 'sha256': digest, 'luks_uuid': uuid,
-                      'volume_key_sha256': vk_digest,
-                      'size': os.path.getsize(disk)}
+        if self.prebuilt:
+            self.image = dict(self.prebuilt,
+                              size=os.path.getsize(self.prebuilt['path']))
+            os.symlink(self.image['path'],
+                       os.path.join(http_root, 'disk.img'))
+        else:
+            self.log('building the disk image (GPT: ESP + pre-encrypted '
+                     'LUKS2 root)')
+            disk, digest, uuid, vk_digest = images.build(http_root)
+            self.image = {'path': disk, 'sha256': digest, 'luks_uuid': uuid,
+                          'volume_key_sha256': vk_digest,
+                          'size': os.path.getsize(disk)}
         for name in ('deploy.kernel', 'deploy.ramdisk'):
             with open(os.path.join(http_root, name), 'wb') as f:
                 f.write(b'not used: IPA runs as a local process\n')
@@ -164,7 +183,9 @@ class Environment:
                     sandbox = sandbox_mod.Sandbox(
                         self.rundir, self.procs, self.ironic.url, disks,
                         disks[0], node.nbde_mac, self.outbound_ports(),
-                        name='ipa-%s-%d' % (name, int(time.time())))
+                        name='ipa-%s-%d' % (name, int(time.time())),
+                        aliases=[(ip, 80, s.port) for ip, s in
+                                 zip(self.tang_aliases, self.tang)])
                     sandbox.start()
                     self.last_ipa_log = os.path.join(
                         self.logdir, sandbox.name + '.log')
@@ -185,6 +206,12 @@ class Environment:
     def outbound_ports(self):
         return [self.ironic.port, self.http_port] + [
             s.port for s in self.tang]
+
+    def tang_urls(self):
+        """The Tang URLs deploy steps bind to: the aliases if any."""
+        if self.tang_aliases:
+            return ['http://%s:80' % ip for ip in self.tang_aliases]
+        return [s.url for s in self.tang]
 
     def _prepare(self, node, traits):
         bm = self.conn.baremetal

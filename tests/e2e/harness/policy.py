@@ -6,16 +6,20 @@ STEP = 'nbde_encrypt'
 PRIORITY = 75  # after write_image (80), before tear-down (40)
 
 
-def servers(tang, count=None):
-    return [{'url': s.url, 'thp': s.signing_thp()}
-            for s in tang[:count or len(tang)]]
+def servers(tang, count=None, urls=None):
+    """:param urls: the URL to bind each server under (default: its
+        loopback URL), e.g. :meth:`Environment.tang_urls`."""
+    urls = urls or [s.url for s in tang]
+    return [{'url': url, 'thp': s.signing_thp()}
+            for url, s in list(zip(urls, tang))[:count or len(tang)]]
 
 
-def encrypt_args(tang, threshold=2, disks='all', pre_encrypted_root=True):
-    args = {'tang_servers': servers(tang), 'threshold': threshold,
-            'disks': disks}
+def encrypt_args(tang, threshold=2, disks='all', pre_encrypted_root=True,
+                 urls=None, passphrase=images.PROVISIONING_PASSPHRASE):
+    args = {'tang_servers': servers(tang, urls=urls),
+            'threshold': threshold, 'disks': disks}
     if pre_encrypted_root:
-        args['root_image_passphrase'] = images.PROVISIONING_PASSPHRASE
+        args['root_image_passphrase'] = passphrase
     return args
 
 

@@ -38,7 +38,9 @@ def clevis_unlocks(device, slot):
 
 def root_rekeyed(device, slot, image):
     """The provisioning passphrase is gone and the volume key is new."""
-    stale = opens(device, images.PROVISIONING_PASSPHRASE.encode())
+    published = image.get('provisioning_passphrase',
+                          images.PROVISIONING_PASSPHRASE)
+    stale = opens(device, published.encode())
     got = _run(['clevis', 'luks', 'pass', '-d', device, '-s', str(slot)])
     digest = (images.volume_key_digest(device, got.stdout)
               if got.returncode == 0 else None)

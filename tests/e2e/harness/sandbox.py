@@ -54,7 +54,10 @@ class Sandbox:
     """One IPA run (agent tokens are one-shot: one sandbox per deploy)."""
 
     def __init__(self, rundir, procs, api_url, disks, root, mac,
-                 outbound_ports, name='ipa'):
+                 outbound_ports, name='ipa', aliases=()):
+        """:param aliases: (ip, port, host_port) triples: inside the
+        sandbox, ``ip:port`` (an address on its ``lo``) also leads to the
+        host's ``127.0.0.1:host_port`` (one of ``outbound_ports``)."""
         self.rundir = os.path.join(rundir, name)
         os.makedirs(self.rundir, exist_ok=True)
         self.procs = procs
@@ -64,6 +67,10 @@ class Sandbox:
         self.root = root
         self.mac = mac
         self.outbound = list(outbound_ports)
+        self.aliases = [list(a) for a in aliases]
+        if any(a[2] not in self.outbound for a in self.aliases):
+            raise SandboxRefused('an alias leads to a port that is not '
+                                 'forwarded out of the sandbox')
         self.agent_port = procs_mod.free_port()
         self.netns = 'nbde-%d-%s' % (os.getpid(), name)
         self.sockdir = os.path.join(self.rundir, 'socks')
@@ -105,7 +112,7 @@ class Sandbox:
         tmpdir = os.path.join(self.rundir, 'tmp')
         os.makedirs(tmpdir, exist_ok=True)
         cfg = {'disks': self._disk_entries(), 'status_file': status,
-               'outbound_ports': self.outbound,
+               'outbound_ports': self.outbound, 'aliases': self.aliases,
                'agent_port': self.agent_port, 'sockdir': self.sockdir,
                'stubdir': stubdir, 'tmpdir': tmpdir,
                'hw': {'disks': self._disk_entries(), 'root': self.root,

@@ -105,6 +105,13 @@ def forward(cfg):
         procs.append(subprocess.Popen([
             'socat', 'TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork' % port,
             'UNIX-CONNECT:%s/out-%d.sock' % (cfg['sockdir'], port)]))
+    for ip, port, host_port in cfg.get('aliases', ()):
+        # Another name for a forwarded service (e.g. the Tang URL a guest
+        # will see): an address on this namespace's lo, never a route out.
+        sh('ip', 'addr', 'add', '%s/32' % ip, 'dev', 'lo')
+        procs.append(subprocess.Popen([
+            'socat', 'TCP-LISTEN:%d,bind=%s,reuseaddr,fork' % (port, ip),
+            'UNIX-CONNECT:%s/out-%d.sock' % (cfg['sockdir'], host_port)]))
     port = cfg['agent_port']
     procs.append(subprocess.Popen([
         'socat', 'UNIX-LISTEN:%s/in-%d.sock,fork,unlink-early,mode=600'

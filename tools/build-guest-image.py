@@ -1,0 +1,356 @@
+#!/usr/bin/env python3
+"""Build the NBDE guest image here, without diskimage-builder.
+
+The same recipe as ``elements/ironic-nbde-guest`` (whose files it reuses):
+a Debian 12 root tree from ``debootstrap --variant=minbase`` (cached as a
+tarball), configured for first-boot unlocking through Tang (clevis in the
+initramfs, network there, crypttab by LUKS UUID), then a whole-disk GPT
+image: an empty ESP and a LUKS2 root carrying a published provisioning
+passphrase (``--pre-encrypted``, the default), or a plain ext4 root that
+ends 32 MiB before its partition does (``--plain``) so the deploy step can
+encrypt it in place. The kernel and initramfs are written beside the disk
+for direct kernel boot (qemu ``-kernel/-initrd``).
+
+The chroot steps run in a private mount namespace (``unshare --mount``)
+whose chroot has a tmpfs /dev holding only null, zero, full, random and
+urandom: the host's disks are never visible to it. No device-mapper is
+needed: the LUKS2 root is made by offline ``cryptsetup reencrypt
+--encrypt`` on a file.
+
+Usage: build-guest-image.py OUTDIR [--plain] [--cache DIR]
+Writes OUTDIR/{disk.img, vmlinuz, initrd.img, image.json}.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ELEMENT = os.path.join(os.path.dirname(HERE), 'elements', 'ironic-nbde-guest')
+MIB = 1 << 20
+HEADER_MIB = 32  # LUKS2 header room: 64 KiB metadata x2 + 16 MiB keyslots
+ESP_TYPE = 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B'
+LINUX_TYPE = '0FC63DAF-8483-4772-8E79-3D69D8477DE4'
+# Published with the image, not a secret: the deploy step removes it.
+PROVISIONING_PASSPHRASE = 'nbde-guest-provisioning'  # noqa: S105
+SUITE = 'bookworm'
+CMDLINE = ('console=ttyS0 root=/dev/mapper/root ip=:::::eth0:dhcp '
+           'net.ifnames=0 norandmaps panic=-1 quiet')
+
+
+def log(msg):
+    print('[build-guest-image %s] %s' % (time.strftime('%H:%M:%S'), msg),
+          file=sys.stderr, flush=True)
+
+
+def run(*cmd, stdin=None, capture=True):
+    return subprocess.run(cmd, check=True, input=stdin,
+                          capture_output=capture).stdout
+
+
+def packages():
+    """The element's package-installs.yaml (one ``name:`` a line)."""
+    with open(os.path.join(ELEMENT, 'package-installs.yaml')) as f:
+        return [ln.split(':')[0].strip() for ln in f
+                if ln.strip() and not ln.startswith('#')]
+
+
+def default_cache():
+    return os.environ.get('NBDE_CACHE', '/var/cache/ironic-nbde')
+
+
+def mirror():
+    return os.environ.get('NBDE_DEBIAN_MIRROR', 'http://deb.debian.org/debian')
+
+
+def in_private_ns(script, *args):
+    """Run a shell ``script`` in a private mount namespace."""
+    run('unshare', '--mount', '--propagation', 'private', '--',
+        'sh', '-euc', script, 'sh', *args, capture=False)
+
+
+def tree_tarball(cache):
+    """The cached root tree (debootstrap runs only when it is missing)."""
+    pkgs = packages()
+    key = hashlib.sha256((SUITE + ' '.join(pkgs)).encode()).hexdigest()[:12]
+    tarball = os.path.join(cache, 'guest-%s-%s.tar.zst' % (SUITE, key))
+    if os.path.exists(tarball):
+        return tarball
+    os.makedirs(cache, exist_ok=True)
+    tree = tarball + '.tree'
+    shutil.rmtree(tree, ignore_errors=True)
+    log('debootstrap %s (minbase + %d packages) -> %s'
+        % (SUITE, len(pkgs), tarball))
+    start = time.monotonic()
+    # debootstrap mounts /proc and /sys in the target: keep those mounts in
+    # a namespace of their own; it creates its own device nodes.
+    in_private_ns('debootstrap --variant=minbase --include="$1" '
+                  '"$2" "$3" "$4" >"$3.log" 2>&1 || '
+                  '{ tail -30 "$3.log" >&2; exit 1; }',
+                  ','.join(pkgs), SUITE, tree, mirror())
+    for sub in ('var/cache/apt/archives', 'var/lib/apt/lists',
+                'usr/share/doc', 'usr/share/man', 'usr/share/locale'):
+        shutil.rmtree(os.path.join(tree, sub), ignore_errors=True)
+        os.makedirs(os.path.join(tree, sub), exist_ok=True)
+    run('tar', '-C', tree, '--numeric-owner', '--xattrs', '-I',
+        'zstd -T0 -3', '-cf', tarball + '.part', '.')
+    os.rename(tarball + '.part', tarball)
+    shutil.rmtree(tree)
+    log('cached root tree in %.0f s (%d MiB)' % (
+        time.monotonic() - start, os.path.getsize(tarball) // MIB))
+    return tarball
+
+
+def write(tree, path, text, mode=0o644):
+    path = os.path.join(tree, path.lstrip('/'))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
+def slim_for_qemu(tree):
+    """Test VMs only: drop drivers a qemu guest never uses and build a
+    small initramfs with just the VM's drivers (boots ~2x faster under
+    TCG). Images for hardware keep the element's MODULES=most."""
+    for kver in os.listdir(os.path.join(tree, 'lib', 'modules')):
+        kernel = os.path.join(tree, 'lib', 'modules', kver, 'kernel')
+        for sub in _QEMU_UNUSED:
+            shutil.rmtree(os.path.join(kernel, sub), ignore_errors=True)
+    write(tree, '/etc/initramfs-tools/conf.d/zz-qemu-only.conf',
+          '# tools/build-guest-image.py --qemu-only\nMODULES=list\n')
+    with open(os.path.join(tree, 'etc/initramfs-tools/modules'), 'a') as f:
+        f.write('\n'.join(_QEMU_MODULES) + '\n')
+
+
+def configure(tree, luks_uuid, data_devices, report=True, qemu_only=False):
+    """Apply the element's configuration and build the initramfs."""
+    shutil.copytree(os.path.join(ELEMENT, 'static'), tree,
+                    dirs_exist_ok=True)
+    if qemu_only:
+        slim_for_qemu(tree)
+    write(tree, '/etc/hostname', 'nbde-guest\n')
+    write(tree, '/etc/fstab', '/dev/mapper/root / ext4 defaults 0 1\n')
+    if report:
+        write(tree, REPORT_UNIT_PATH, REPORT_UNIT)
+        write(tree, REPORT_PATH, REPORT, 0o755)
+    script = os.path.join(ELEMENT, 'finalise.d', '50-ironic-nbde-guest')
+    shutil.copy(script, os.path.join(tree, 'tmp', 'configure'))
+    env = ['DIB_NBDE_ROOT_LUKS_UUID=%s' % luks_uuid,
+           'DIB_NBDE_DATA_DEVICES=%s' % ' '.join(data_devices)]
+    # A tmpfs /dev with five character devices; /proc for update-initramfs.
+    in_private_ns(
+        't="$1"; report="$2"; shift 2\n'
+        'mount -t tmpfs -o mode=755,nosuid nbde-dev "$t/dev"\n'
+        'mknod -m 666 "$t/dev/null" c 1 3; mknod -m 666 "$t/dev/zero" c 1 5\n'
+        'mknod -m 666 "$t/dev/full" c 1 7\n'
+        'mknod -m 666 "$t/dev/random" c 1 8\n'
+        'mknod -m 666 "$t/dev/urandom" c 1 9\n'
+        'mount -t proc proc "$t/proc"\n'
+        'chroot "$t" sh -c \'for k in /lib/modules/*; do '
+        'depmod -a "${k##*/}"; done\'\n'
+        'chroot "$t" /usr/bin/env "$@" /bin/bash /tmp/configure\n'
+        'if [ "$report" = 1 ]; then chroot "$t" systemctl enable '
+        'nbde-report.service; chroot "$t" systemctl mask '
+        'serial-getty@ttyS0.service getty@tty1.service; fi',
+        tree, '1' if report else '0', *env)
+    os.unlink(os.path.join(tree, 'tmp', 'configure'))
+
+
+_QEMU_UNUSED = ('drivers/gpu', 'drivers/media', 'drivers/infiniband',
+                'drivers/staging', 'drivers/net/wireless',
+                'drivers/net/ethernet', 'drivers/iio', 'drivers/isdn',
+                'drivers/bluetooth', 'drivers/usb', 'drivers/hid',
+                'drivers/input', 'drivers/scsi', 'drivers/ata', 'drivers/nvme',
+                'drivers/md/bcache', 'sound', 'net/wireless', 'net/mac80211',
+                'net/bluetooth', 'fs/btrfs', 'fs/xfs', 'fs/ocfs2',
+                'fs/nfs', 'fs/cifs', 'fs/smb')
+_QEMU_MODULES = ('ext4', 'virtio_pci', 'virtio_blk', 'virtio_net',
+                 'dm_crypt', 'xts', 'aesni_intel', 'af_packet')
+
+# Test only (not in the element): report the result of the first boot on the
+# second serial port (a getty or the kernel on ttyS0 cannot garble it), then
+# power off.
+REPORT_PATH = '/usr/local/sbin/nbde-report'
+REPORT_UNIT_PATH = '/etc/systemd/system/nbde-report.service'
+REPORT_UNIT = '''[Unit]
+Description=Report the NBDE first-boot result on ttyS1, then power off
+After=multi-user.target remote-cryptsetup.target
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/nbde-report
+ExecStartPost=/bin/systemctl poweroff --no-block
+
+[Install]
+WantedBy=multi-user.target
+'''
+REPORT = '''#!/bin/sh
+# Wait (bounded) for the data volumes crypttab names, then report.
+names=$(awk '$1 ~ /^data/ {print $1}' /etc/crypttab)
+for _ in $(seq 90); do
+    missing=0
+    for n in $names; do [ -e "/dev/mapper/$n" ] || missing=1; done
+    [ "$missing" = 0 ] && break
+    sleep 1
+done
+field() {
+    cryptsetup status "$1" 2>/dev/null | awk -v k="$2:" '$1 == k {print $2}'
+}
+{
+    echo "NBDE-REPORT-BEGIN"
+    echo "root_source=$(findmnt -no SOURCE /)"
+    echo "root_type=$(field root type)"
+    echo "root_device=$(field root device)"
+    for n in $names; do
+        echo "${n}_type=$(field "$n" type)"
+        echo "${n}_device=$(field "$n" device)"
+    done
+    echo "uptime=$(cut -d' ' -f1 /proc/uptime)"
+    echo "NBDE-REPORT-END"
+} > /dev/ttyS1
+'''
+
+
+def kernel_files(tree, outdir):
+    found = {}
+    for name in ('vmlinuz', 'initrd.img'):
+        path = os.path.realpath(os.path.join(tree, name))
+        if not path.startswith(tree) or not os.path.exists(path):
+            path = os.path.realpath(os.path.join(tree, 'boot',
+                                                 os.path.basename(path)))
+        dest = os.path.join(outdir, name)
+        shutil.copy(path, dest)
+        found[name] = dest
+    return found
+
+
+def root_partition(tree, workdir, luks_uuid, plain):
+    """The root partition as a file: LUKS2 (or plain ext4 + free room)."""
+    used = int(run('du', '-sb', tree).split()[0])
+    fs_mib = used * 5 // 4 // MIB + 64
+    part = os.path.join(workdir, 'root.part')
+    run('truncate', '-s', '%dM' % fs_mib, part)
+    run('mkfs.ext4', '-q', '-L', 'root', '-d', tree, '-E',
+        'lazy_itable_init=0,lazy_journal_init=0', part)
+    run('truncate', '-s', '+%dM' % HEADER_MIB, part)
+    if plain:
+        return part, None
+    run('cryptsetup', 'reencrypt', '--encrypt', '--type', 'luks2',
+        '--reduce-device-size', '%dM' % HEADER_MIB, '--uuid', luks_uuid,
+        '--luks2-metadata-size', '64k', '--luks2-keyslots-size', '16M',
+        '--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000',
+        '--key-file', '-', '-q', part,
+        stdin=PROVISIONING_PASSPHRASE.encode())
+    return part, volume_key_digest(part, PROVISIONING_PASSPHRASE.encode())
+
+
+def volume_key_digest(device, passphrase):
+    """SHA-256 of a LUKS2 volume key; the key never leaves this function."""
+    out = run('cryptsetup', 'luksDump', '--dump-volume-key', '--batch-mode',
+              '--key-file', '-', device, stdin=passphrase).decode()
+    hexkey, collecting = '', False
+    for line in out.splitlines():
+        if line.startswith('MK dump:'):
+            collecting, line = True, line[len('MK dump:'):]
+        elif collecting and ':' in line:
+            break
+        if collecting:
+            hexkey += line.replace(' ', '').strip()
+    return hashlib.sha256(bytes.fromhex(hexkey)).hexdigest()
+
+
+def assemble(part, outdir, esp_mib=8):
+    """GPT disk: ESP (empty FAT) + root partition; returns path, sha256."""
+    esp = os.path.join(outdir, 'esp.part')
+    run('truncate', '-s', '%dM' % esp_mib, esp)
+    run('mkfs.vfat', '-n', 'EFI', esp)
+    root_mib = os.path.getsize(part) // MIB
+    disk = os.path.join(outdir, 'disk.img')
+    if os.path.exists(disk):
+        os.unlink(disk)
+    run('truncate', '-s', '%dM' % (2 + esp_mib + root_mib), disk)
+    layout = ('label: gpt\n'
+              'start=1MiB, size=%dMiB, type=%s, name=esp\n'
+              'start=%dMiB, size=%dMiB, type=%s, name=root\n'
+              % (esp_mib, ESP_TYPE, 1 + esp_mib, root_mib, LINUX_TYPE))
+    run('sfdisk', '-q', disk, stdin=layout.encode())
+    for src, start in ((esp, 1), (part, 1 + esp_mib)):
+        run('dd', 'if=' + src, 'of=' + disk, 'bs=4M', 'oflag=seek_bytes',
+            'seek=%d' % (start * MIB), 'conv=notrunc,sparse', 'status=none')
+        os.unlink(src)
+    digest = hashlib.sha256()
+    with open(disk, 'rb') as f:
+        for chunk in iter(lambda: f.read(4 * MIB), b''):
+            digest.update(chunk)
+    return disk, digest.hexdigest()
+
+
+def build(outdir, plain=False, cache=None, data_devices=('/dev/vdb',),
+          report=True, qemu_only=False):
+    """Build the image into ``outdir``; returns its description (dict)."""
+    start = time.monotonic()
+    outdir = os.path.abspath(outdir)
+    os.makedirs(outdir, exist_ok=True)
+    tarball = tree_tarball(cache or default_cache())
+    cached = time.monotonic()
+    work = os.path.join(outdir, 'work')
+    shutil.rmtree(work, ignore_errors=True)
+    tree = os.path.join(work, 'tree')
+    os.makedirs(tree)
+    try:
+        run('tar', '-C', tree, '--numeric-owner', '--xattrs', '-I', 'zstd',
+            '-xf', tarball)
+        luks_uuid = str(uuid.uuid4())
+        configure(tree, luks_uuid, data_devices, report, qemu_only)
+        kernel = kernel_files(tree, outdir)
+        part, vk_digest = root_partition(tree, work, luks_uuid, plain)
+        disk, digest = assemble(part, outdir)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    image = {'path': disk, 'sha256': digest, 'size': os.path.getsize(disk),
+             'luks_uuid': luks_uuid, 'volume_key_sha256': vk_digest,
+             'plain': plain, 'root_partition': 2, 'qemu_only': qemu_only,
+             'provisioning_passphrase':
+                 None if plain else PROVISIONING_PASSPHRASE,
+             'kernel': kernel['vmlinuz'], 'initrd': kernel['initrd.img'],
+             'cmdline': CMDLINE, 'data_devices': list(data_devices),
+             'tree_seconds': round(cached - start, 1),
+             'build_seconds': round(time.monotonic() - start, 1)}
+    with open(os.path.join(outdir, 'image.json'), 'w') as f:
+        json.dump(image, f, indent=1)
+    log('image %s (%d MiB) in %.0f s' % (disk, image['size'] // MIB,
+                                         image['build_seconds']))
+    return image
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('outdir')
+    parser.add_argument('--plain', action='store_true',
+                        help='plain ext4 root with room for in-place '
+                             'encryption by the deploy step')
+    parser.add_argument('--cache', default=default_cache(),
+                        help='where the root tree tarball is cached '
+                             '(default: $NBDE_CACHE or %(default)s)')
+    parser.add_argument('--qemu-only', action='store_true',
+                        help='for test VMs: drop drivers qemu never uses, '
+                             'small initramfs (boots faster under TCG)')
+    parser.add_argument('--tree-only', action='store_true',
+                        help='only build (or find) the cached root tree')
+    args = parser.parse_args()
+    if args.tree_only:
+        print(tree_tarball(args.cache))
+        return
+    print(json.dumps(build(args.outdir, args.plain, args.cache,
+                           qemu_only=args.qemu_only), indent=1))
+
+
+if __name__ == '__main__':
+    main()
