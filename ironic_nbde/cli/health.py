@@ -75,7 +75,13 @@ class Checker:
 
 def device_rows(node, device, check):
     """Report rows for one recorded device, one per Tang server."""
-    servers = device.get('tang') or []
+    servers = [s for s in device.get('tang') or ()
+               if isinstance(s, dict) and s.get('url') and s.get('thp')]
+    if not servers:
+        return [{'node': node, 'device': device.get('device'),
+                 'luks_uuid': device.get('luks_uuid'), 'tang': None,
+                 'thp': None, 'state': INVALID, 'unlockable': False,
+                 'detail': 'the record names no Tang server'}]
     states = [check(s['url'], s['thp']) for s in servers]
     usable = sum(1 for st in states if st.state in USABLE)
     unlocks = usable >= device.get('threshold', 1)

@@ -162,8 +162,20 @@ _LOCAL_ACTIONS = {
 }
 
 
+def _attach_values(argv, options=('--thumbprint',)):
+    """``--thumbprint X`` as ``--thumbprint=X``: a base64url thumbprint
+    may start with '-', which argparse would read as an option."""
+    fixed, argv = [], list(argv)
+    while argv:
+        arg = argv.pop(0)
+        if arg in options and argv:
+            arg = '%s=%s' % (arg, argv.pop(0))
+        fixed.append(arg)
+    return fixed
+
+
 def main(argv=None, out=None):
-    argv = sys.argv[1:] if argv is None else argv
+    argv = _attach_values(sys.argv[1:] if argv is None else argv)
     out = out or sys.stdout
     args = build_parser(argv).parse_args(argv)
     # Only the --os-* options: openstacksdk would expand every other

@@ -178,6 +178,13 @@ def make(step, devices, now):
             'devices': devices}
 
 
+def _entries(old):
+    """The device entries of a stored record; none if it is malformed."""
+    found = old.get('devices') if isinstance(old, dict) else None
+    return [d for d in found if isinstance(d, dict)] \
+        if isinstance(found, list) else []
+
+
 def merge(old, step, devices, now):
     """Replace the entries of the rebound devices, keeping their escrow.
 
@@ -185,7 +192,7 @@ def merge(old, step, devices, now):
     stays, so its escrow is carried over. Devices the rebind did not touch
     keep their entries.
     """
-    previous = {d.get('luks_uuid'): d for d in (old or {}).get('devices', ())}
+    previous = {d.get('luks_uuid'): d for d in _entries(old)}
     fresh = []
     for dev in devices:
         escrow = previous.pop(dev['luks_uuid'], {}).get('recovery')
@@ -198,7 +205,7 @@ def without(old, erased, step, now):
     """The record minus the erased devices (by LUKS UUID, else by path)."""
     uuids = {d['luks_uuid'] for d in erased if d.get('luks_uuid')}
     paths = {d['device'] for d in erased if not d.get('luks_uuid')}
-    kept = [d for d in (old or {}).get('devices', ())
+    kept = [d for d in _entries(old)
             if d.get('luks_uuid') not in uuids
             and d.get('device') not in paths]
     return make(step, kept, now)
@@ -221,6 +228,6 @@ def _may_match(hint, dev):
 def after_wipe(old, skip_hints, step, now):
     """The record after IPA wiped every disk but the skipped ones."""
     hints = [h for h in (skip_hints or ()) if isinstance(h, dict) and h]
-    kept = [d for d in (old or {}).get('devices', ())
+    kept = [d for d in _entries(old)
             if any(_may_match(h, d) for h in hints)]
     return make(step, kept, now)

@@ -52,3 +52,13 @@ class TemplateTest(testtools.TestCase):
                     'CUSTOM_' + 'A' * 249, None):
             self.assertRaises(exception.InvalidTemplate,
                               templates.check_name, bad)
+
+
+class ArgvTest(testtools.TestCase):
+
+    def test_thumbprint_starting_with_a_dash(self):
+        from ironic_nbde.cli import main
+        argv = main._attach_values(['rebind', 'n', '--thumbprint', '-abc',
+                                    '--thumbprint=-x', '--tang', 'u'])
+        args = main.build_parser(argv).parse_args(argv)
+        self.assertEqual(['-abc', '-x'], args.thumbprint)

@@ -190,3 +190,20 @@ class ClearTest(base.ConductorTestCase):
 
     def test_hook_names(self):
         self.assertEqual('record_binding', hooks.record_binding.__name__)
+
+
+class MalformedRecordTest(base.ConductorTestCase):
+    """A hand-edited record never breaks a step."""
+
+    def test_wipe_drops_it(self):
+        node, error = self.run_agent_step('clean', 'erase_devices', None,
+                                          properties={'nbde': 'garbage'})
+        self.assertIsNone(error)
+        self.assertNotIn('nbde', node.properties)
+
+    def test_rebind_replaces_it(self):
+        node, error = self.run_agent_step(
+            'service', 'nbde_rebind', {'devices': [fakes.device()]},
+            properties={'nbde': {'devices': 'garbage'}})
+        self.assertIsNone(error)
+        self.assertEqual([fakes.device()], node.properties['nbde']['devices'])
