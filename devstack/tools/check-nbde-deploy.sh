@@ -5,9 +5,10 @@
 # then checks, from the DevStack host:
 # 1. Ironic recorded the binding in properties['nbde'] (ironic-nbde status);
 # 2. with the instance stopped, every recorded disk of the node's VM is the
-#    LUKS2 device of the recorded UUID and stock clevis unlocks it through
-#    the DevStack Tang servers;
-# 3. negative control: with the Tang servers stopped, it does not unlock.
+#    LUKS2 device of the recorded UUID, and stock clevis recovers the
+#    recorded keyslot's passphrase through the DevStack Tang servers
+#    (clevis luks pass, as the initramfs does) and it opens that keyslot;
+# 3. negative control: with the Tang servers stopped, it does not.
 # Runs as the stack user (sudo for qemu-nbd, cryptsetup, clevis, systemctl)
 # with openstack and ironic-nbde on PATH (DevStack's venv bin).
 
@@ -18,8 +19,7 @@ FLAVOR=${IRONIC_NBDE_FLAVOR:-baremetal-nbde}
 IMAGE=${IRONIC_NBDE_CHECK_IMAGE:-cirros-${CIRROS_VERSION:-0.6.1}-x86_64-disk}
 NETWORK=${IRONIC_NBDE_CHECK_NETWORK:-private}
 TANG_PORTS=${IRONIC_NBDE_TANG_PORTS:-9791 9792}
-NBD=/dev/nbd0
-MAPPED=nbde-check
+NBD=${IRONIC_NBDE_CHECK_NBD:-/dev/nbd0}
 
 function say {
     echo "== $*"
@@ -74,11 +74,18 @@ function boot {
     return 1
 }
 
-# Prints "device luks_uuid" per recorded device of the node.
+# Prints "device luks_uuid keyslot" per recorded device of the node.
 function recorded_devices {
     ironic-nbde --os-cloud "$CLOUD" status "$1" -f json | python3 -c 'import json, sys
 rows = json.load(sys.stdin)
-print("\n".join(r["device"] + " " + r["luks_uuid"] for r in rows))'
+print("\n".join("%(device)s %(luks_uuid)s %(keyslot)s" % r for r in rows))'
+}
+
+# The passphrase only ever goes through the pipe.
+function clevis_opens {
+    sudo clevis luks pass -d "$NBD" -s "$1" \
+        | sudo cryptsetup open --test-passphrase --key-slot "$1" \
+            --key-file=- "$NBD"
 }
 
 function cleanup {
@@ -87,7 +94,7 @@ function cleanup {
 }
 
 function check_disk {
-    local vm=$1 device=$2 uuid=$3 file
+    local vm=$1 device=$2 uuid=$3 slot=$4 file
     file=$(sudo virsh domblklist "$vm" \
         | awk -v t="$(basename "$device")" '$1 == t {print $2}')
     [[ -n "$file" ]] || { say "no disk $device on $vm"; return 1; }
@@ -95,37 +102,44 @@ function check_disk {
     # --snapshot: writes (there should be none) go to a throwaway overlay.
     sudo qemu-nbd --snapshot --connect "$NBD" "$file"
     sudo udevadm settle
-    [[ "$(sudo cryptsetup luksUUID "$NBD")" == "$uuid" ]]
-    sudo cryptsetup luksDump "$NBD" | grep -q 'clevis'
-    say "clevis unlocks $device through Tang"
-    sudo clevis luks unlock -d "$NBD" -n "$MAPPED"
-    sudo cryptsetup close "$MAPPED"
-    say "negative control: no unlock with the Tang servers stopped"
+    [[ "$(sudo cryptsetup luksUUID "$NBD")" == "$uuid" ]] \
+        || { say "$device is not LUKS $uuid"; return 1; }
+    say "clevis opens keyslot $slot of $device through Tang"
+    clevis_opens "$slot"
+    say "negative control: not with the Tang servers stopped"
     tang_sockets stop
-    if sudo clevis luks unlock -d "$NBD" -n "$MAPPED"; then
-        sudo cryptsetup close "$MAPPED"
-        say "UNLOCKED WITHOUT TANG"
+    if clevis_opens "$slot"; then
+        say "OPENED WITHOUT TANG"
         return 1
     fi
     cleanup
 }
 
-trap cleanup EXIT
-say "booting an instance with flavor $FLAVOR"
-boot
-NODE=$(os baremetal node show --instance "$SERVER" -f value -c uuid)
-VM=$(os baremetal node show "$NODE" -f value -c name)
-say "instance $SERVER on node $NODE (VM $VM)"
-DEVICES=$(recorded_devices "$NODE")
-say "recorded in properties['nbde']:"
-echo "$DEVICES"
-[[ -n "$DEVICES" ]]
+function main {
+    trap cleanup EXIT
+    say "booting an instance with flavor $FLAVOR"
+    boot
+    NODE=$(os baremetal node show --instance "$SERVER" -f value -c uuid)
+    VM=$(os baremetal node show "$NODE" -f value -c name)
+    say "instance $SERVER on node $NODE (VM $VM)"
+    DEVICES=$(recorded_devices "$NODE")
+    say "recorded in properties['nbde']:"
+    echo "$DEVICES"
+    [[ -n "$DEVICES" ]]
 
-os server stop "$SERVER"
-wait_for "the instance to stop" 40 server_is SHUTOFF
-sudo modprobe nbd max_part=0
-while read -r device uuid; do
-    check_disk "$VM" "$device" "$uuid"
-done <<< "$DEVICES"
-os server delete --wait "$SERVER"
-say "NBDE deploy check passed"
+    os server stop "$SERVER"
+    wait_for "the instance to stop" 40 server_is SHUTOFF
+    sudo modprobe nbd max_part=0
+    local rows row
+    mapfile -t rows <<< "$DEVICES"
+    for row in "${rows[@]}"; do
+        # shellcheck disable=SC2086  # "device uuid slot"
+        check_disk "$VM" $row
+    done
+    os server delete --wait "$SERVER"
+    say "NBDE deploy check passed"
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+    main
+fi
