@@ -96,17 +96,15 @@ class CheckDiskTest(base.FunctionalTestCase):
         self.assertNotIn('OPENED WITHOUT TANG', result.stdout)
         self.assertNotIn('not-a-real-secret', result.stdout + result.stderr)
 
-    def test_wrong_luks_uuid_fails(self):
-        result = self._check(
-            'check_disk vm-0 /dev/vdb 00000000-0000-4000-8000-000000000000 '
-            '"$slot"')
-        self.assertEqual(1, result.returncode, result.stdout + result.stderr)
-        self.assertIn('/dev/vdb is not LUKS 00000000', result.stdout)
-
-    def test_missing_guest_disk_fails(self):
-        result = self._check('check_disk vm-0 /dev/vdc "$uuid" "$slot"')
-        self.assertEqual(1, result.returncode, result.stdout + result.stderr)
-        self.assertIn('no disk /dev/vdc on vm-0', result.stdout)
+    def test_wrong_disk_or_uuid_fails(self):
+        for call, said in (
+                ('/dev/vdb 00000000-0000-4000-8000-000000000000 "$slot"',
+                 '/dev/vdb is not LUKS 00000000'),
+                ('/dev/vdc "$uuid" "$slot"', 'no disk /dev/vdc on vm-0')):
+            result = self._check('check_disk vm-0 ' + call)
+            self.assertEqual(1, result.returncode,
+                             result.stdout + result.stderr)
+            self.assertIn(said, result.stdout)
 
     def test_tang_left_running_afterwards(self):
         result = self._check(
