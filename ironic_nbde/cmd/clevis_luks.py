@@ -85,7 +85,7 @@ def _unbind(args):
 
 
 def _regen(args):
-    _luks().rebind(args.device, args.slot)
+    _luks().rebind(args.device, slot=args.slot)
     return 0
 
 

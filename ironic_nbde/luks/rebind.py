@@ -52,7 +52,7 @@ def pinned_config(compact, thumbprints=None):
     return 'sss', {'t': clevis['sss']['t'], 'pins': children}, anchors
 
 
-def rebind(device, slot=None, pin=None, config=None, thumbprints=None,
+def rebind(device, pin=None, config=None, slot=None, thumbprints=None,
            policy=None, client=None):
     """Replace clevis binding(s) of ``device`` by a fresh, verified one.
 
@@ -69,8 +69,13 @@ def rebind(device, slot=None, pin=None, config=None, thumbprints=None,
     Re-running after an interruption converges: a binding matching the
     target that already unlocks is adopted instead of adding another.
 
+    :param pin: ``tang`` or ``sss`` to change the policy; None to
+        regenerate.
+    :param config: the new pin config (with ``pin``).
+    :param slot: the keyslot of the binding to replace.
     :param thumbprints: optional {url: signing key thp} to pin.
     :param policy: :class:`advertisement.Trust` for the policy mode.
+    :param client: a Tang :class:`http.Client` (default settings if None).
     :returns: the new (or adopted) :class:`bindings.Binding`.
     :raises: BindingNotFound, InvalidConfig, VerificationFailed,
         UntrustedAdvertisement, NoFreeKeyslot, TokenTooLarge, LuksError.

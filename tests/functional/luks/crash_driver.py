@@ -61,7 +61,7 @@ def main():
     if op == 'bind':
         luks.bind(device, args['pin'], args['config'], passphrase)
     elif op == 'rebind':
-        luks.rebind(device, args['slot'])
+        luks.rebind(device, slot=args['slot'])
     elif op == 'remove_passphrase':
         luks.remove_passphrase(device, passphrase)
     elif op == 'rekey':

@@ -114,7 +114,7 @@ class TestCrashRebind(CrashTestCase):
     def test_rebind(self):
         def rerun():
             try:
-                luks.rebind(self.dev, self.bound.keyslot)
+                luks.rebind(self.dev, slot=self.bound.keyslot)
             except exception.BindingNotFound:
                 # The killed run had finished: only the new one is left.
                 self.assertNotEqual(self.original, self.jwe())

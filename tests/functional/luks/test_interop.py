@@ -69,7 +69,7 @@ class TestOursReadByClevis(base.LuksFunctionalTestCase):
                             self.fmt.passphrase)
         old_thp = self.server.signing_thp()
         self.server.rotate()
-        new = luks.rebind(self.dev, binding.keyslot)
+        new = luks.rebind(self.dev, slot=binding.keyslot)
         self.assertNotIn(old_thp, new.binding['thp'])
         self.assertIn(self.server.signing_thp(), new.binding['thp'])
         self.server.delete_hidden_keys()
@@ -83,11 +83,11 @@ class TestOursReadByClevis(base.LuksFunctionalTestCase):
         self.server.rotate()
         other = self.tang()
         self.assertRaises(exception.NbdeError, luks.rebind, self.dev,
-                          binding.keyslot,
+                          slot=binding.keyslot,
                           thumbprints={self.server.url: other.signing_thp()})
         self.server.delete_hidden_keys()  # no key chains to the old one
         self.assertRaises(exception.NbdeError, luks.rebind,
-                          self.dev, binding.keyslot)
+                          self.dev, slot=binding.keyslot)
         self.assertEqual([binding.keyslot],
                          [b.keyslot for b in luks.list_bindings(self.dev)])
         self.assertConverged(self.dev, self.fmt.passphrase)
@@ -168,7 +168,7 @@ class TestClevisReadByOurs(base.LuksFunctionalTestCase):
         other = self.tang()
         ours = luks.bind(dev, 'tang', self.cfg(other))
         self.server.rotate()
-        new = luks.rebind(dev, listed[0].keyslot)
+        new = luks.rebind(dev, slot=listed[0].keyslot)
         self.assertIn(self.server.signing_thp(), new.binding['thp'])
         self.assertEqual({ours.keyslot, new.keyslot},
                          {b.keyslot for b in luks.list_bindings(dev)})

@@ -48,7 +48,7 @@ class TestNoSecrets(base.LuksFunctionalTestCase):
         escrow = luks.escrow_recovery(dev, None,
                                       operator.export_public(as_dict=True))
         self.server.rotate()
-        second = luks.rebind(dev, first.keyslot)
+        second = luks.rebind(dev, slot=first.keyslot)
         attempt(luks.bind, dev, 'tang', self.cfg(), b'not-the-passphrase')
         attempt(luks.rekey, dev, b'not-the-passphrase')
         luks.verify(dev)

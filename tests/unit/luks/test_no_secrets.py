@@ -31,7 +31,7 @@ class TestNoSecrets(base.LuksTestCase):
         luks.escrow_recovery(base.DEV, None,
                              operator.export_public(as_dict=True),
                              client=self.client)
-        luks.rebind(base.DEV, binding.keyslot, client=self.client)
+        luks.rebind(base.DEV, slot=binding.keyslot, client=self.client)
         attempt(luks.bind, base.DEV, 'tang', self.tang(), b'wrong-one')
         last = max(self.dev.keys)
         kept, self.dev.keys[last] = self.dev.keys[last], b'broken'

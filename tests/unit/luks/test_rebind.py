@@ -16,7 +16,7 @@ class TestRebind(base.LuksTestCase):
         self.client.requests.clear()
 
     def test_regen_adds_verifies_then_kills(self):
-        new = luks.rebind(base.DEV, self.old.keyslot, client=self.client)
+        new = luks.rebind(base.DEV, slot=self.old.keyslot, client=self.client)
         self.assertNotEqual(self.old.keyslot, new.keyslot)
         actions = self.fake.actions()
         self.assertLess(actions.index('token replace'),
@@ -42,11 +42,11 @@ class TestRebind(base.LuksTestCase):
 
     def test_unknown_slot(self):
         self.assertRaises(exception.BindingNotFound, luks.rebind, base.DEV,
-                          5, client=self.client)
+                          slot=5, client=self.client)
 
     def test_untrusted_new_keys_keep_the_old_binding(self):
         self.assertRaises(exception.UntrustedAdvertisement, luks.rebind,
-                          base.DEV, self.old.keyslot,
+                          base.DEV, slot=self.old.keyslot,
                           thumbprints={base.META['url_a']: 'x' * 43},
                           client=self.client)
         self.assertConverged()
@@ -54,7 +54,7 @@ class TestRebind(base.LuksTestCase):
                          [b.keyslot for b in luks.list_bindings(base.DEV)])
 
     def test_crash_at_every_step_rerun_converges(self):
-        luks.rebind(base.DEV, self.old.keyslot, client=self.client)
+        luks.rebind(base.DEV, slot=self.old.keyslot, client=self.client)
         steps = len(self.fake.calls)
         for step in range(steps):
             self.reset()
@@ -63,11 +63,11 @@ class TestRebind(base.LuksTestCase):
             self.fake.calls.clear()
             self.fake.crash_at = step
             self.assertRaises(fakes.Crash, luks.rebind, base.DEV,
-                              old.keyslot, client=self.client)
+                              slot=old.keyslot, client=self.client)
             self.fake.crash_at = None
             self.assertEqual(0, self.dev.opens(base.OLD))
             bound = luks.list_bindings(base.DEV)
             slot = (old.keyslot if old.keyslot in [b.keyslot for b in bound]
                     else bound[0].keyslot)
-            luks.rebind(base.DEV, slot, client=self.client)
+            luks.rebind(base.DEV, slot=slot, client=self.client)
             self.assertConverged()
