@@ -170,7 +170,9 @@ _QEMU_UNUSED = ('drivers/gpu', 'drivers/media', 'drivers/infiniband',
                 'drivers/input', 'drivers/scsi', 'drivers/ata', 'drivers/nvme',
                 'drivers/md/bcache', 'sound', 'net/wireless', 'net/mac80211',
                 'net/bluetooth', 'fs/btrfs', 'fs/xfs', 'fs/ocfs2',
-                'fs/nfs', 'fs/cifs', 'fs/smb')
+                'fs/nfs', 'fs/cifs', 'fs/smb', 'arch/x86/kvm',
+                'drivers/watchdog', 'drivers/i2c', 'drivers/cpufreq',
+                'drivers/hwmon', 'drivers/edac')
 _QEMU_MODULES = ('ext4', 'virtio_pci', 'virtio_blk', 'virtio_net',
                  'dm_crypt', 'xts', 'aesni_intel', 'af_packet')
 
@@ -292,13 +294,49 @@ def assemble(part, outdir, esp_mib=8):
     return disk, digest.hexdigest()
 
 
+def recipe(tarball, *options):
+    """A digest of everything the image is made from."""
+    digest = hashlib.sha256(repr((os.path.basename(tarball),
+                                  options)).encode())
+    paths = [os.path.abspath(__file__)]
+    for top, _, names in sorted(os.walk(ELEMENT)):
+        paths += [os.path.join(top, n) for n in sorted(names)]
+    for path in paths:
+        with open(path, 'rb') as f:
+            digest.update(path.encode() + f.read())
+    return digest.hexdigest()
+
+
+def reusable(outdir, digest):
+    """The description of an image already built from ``digest``."""
+    try:
+        with open(os.path.join(outdir, 'image.json')) as f:
+            image = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if image.get('recipe') != digest or not all(
+            os.path.exists(image[k]) for k in ('path', 'kernel', 'initrd')):
+        return None
+    return image
+
+
 def build(outdir, plain=False, cache=None, data_devices=('/dev/vdb',),
-          report=True, qemu_only=False):
-    """Build the image into ``outdir``; returns its description (dict)."""
+          report=True, qemu_only=False, reuse=False):
+    """Build the image into ``outdir``; returns its description (dict).
+
+    :param reuse: return the image already in ``outdir`` if it was built
+        from the same recipe (tool, element, tree, options).
+    """
     start = time.monotonic()
     outdir = os.path.abspath(outdir)
     os.makedirs(outdir, exist_ok=True)
     tarball = tree_tarball(cache or default_cache())
+    digest = recipe(tarball, plain, list(data_devices), report, qemu_only)
+    if reuse and reusable(outdir, digest):
+        log('reusing %s (same recipe)' % outdir)
+        return reusable(outdir, digest)
+    if os.path.exists(os.path.join(outdir, 'image.json')):
+        os.unlink(os.path.join(outdir, 'image.json'))
     cached = time.monotonic()
     work = os.path.join(outdir, 'work')
     shutil.rmtree(work, ignore_errors=True)
@@ -321,7 +359,7 @@ def build(outdir, plain=False, cache=None, data_devices=('/dev/vdb',),
                  None if plain else PROVISIONING_PASSPHRASE,
              'kernel': kernel['vmlinuz'], 'initrd': kernel['initrd.img'],
              'cmdline': CMDLINE, 'data_devices': list(data_devices),
-             'tree_seconds': round(cached - start, 1),
+             'recipe': digest, 'tree_seconds': round(cached - start, 1),
              'build_seconds': round(time.monotonic() - start, 1)}
     with open(os.path.join(outdir, 'image.json'), 'w') as f:
         json.dump(image, f, indent=1)
@@ -342,6 +380,9 @@ def main():
     parser.add_argument('--qemu-only', action='store_true',
                         help='for test VMs: drop drivers qemu never uses, '
                              'small initramfs (boots faster under TCG)')
+    parser.add_argument('--reuse', action='store_true',
+                        help='keep an image OUTDIR already holds if it was '
+                             'built from the same recipe')
     parser.add_argument('--tree-only', action='store_true',
                         help='only build (or find) the cached root tree')
     args = parser.parse_args()
@@ -349,7 +390,8 @@ def main():
         print(tree_tarball(args.cache))
         return
     print(json.dumps(build(args.outdir, args.plain, args.cache,
-                           qemu_only=args.qemu_only), indent=1))
+                           qemu_only=args.qemu_only, reuse=args.reuse),
+                     indent=1))
 
 
 if __name__ == '__main__':

@@ -14,6 +14,9 @@ APT_PACKAGES=(
     parted gdisk lshw qemu-utils psmisc iproute2 kmod
     # Lint of the DevStack plugin and DIB element; git for the element test.
     shellcheck git
+    # First-boot proof (tests/e2e/test_first_boot.py): the guest root tree
+    # (debootstrap, cached as a zstd tarball), its disk, and qemu (TCG).
+    debootstrap zstd qemu-system-x86
 )
 
 missing=()

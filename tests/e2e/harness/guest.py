@@ -81,7 +81,7 @@ def _report(text):
 
 
 def boot(procs, image, disks, forwards, workdir, timeout=420,
-         expect_locked=False, locked_grace=30):
+         expect_locked=False, locked_grace=45):
     """Boot once; always ends qemu.
 
     :param expect_locked: stop ``locked_grace`` seconds after the guest

@@ -1,0 +1,144 @@
+"""The first boot: a disk deployed by real Ironic + IPA with the NBDE step
+boots in a real guest (qemu, TCG) and unlocks through Tang, unattended.
+
+One URL for both sides: the deploy step binds to ``http://10.0.2.10N:80``,
+the addresses a qemu user-net guest reaches through ``guestfwd``. Inside
+the IPA sandbox the same addresses live on its ``lo`` and lead (by the
+sandbox's UNIX-socket forwards) to the same tangd on host loopback; the
+guest's qemu forwards them there too. So the agent proves the binding
+against the very URL the initramfs will use, as it would in a data
+centre, and neither side can reach anything else.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+from testtools import content
+
+from tests.e2e import base
+from tests.e2e.harness import guest
+from tests.e2e.harness import policy
+from tests.e2e.harness import proofs
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, 'tools', 'build-guest-image.py')
+ALIASES = ['10.0.2.100', '10.0.2.101', '10.0.2.102']
+
+
+CACHE = os.environ.get('NBDE_CACHE', '/var/cache/ironic-nbde')
+EXPECTED = {'root_source': '/dev/mapper/root', 'root_type': 'LUKS2',
+            'root_device': '/dev/vda2', 'data0_type': 'LUKS2',
+            'data0_device': '/dev/vdb'}
+
+
+def cached_tree():
+    return os.path.isdir(CACHE) and any(
+        n.endswith('.tar.zst') for n in os.listdir(CACHE))
+
+
+class FirstBootTest(base.E2ETestCase):
+
+    tang_servers = 3
+
+    @classmethod
+    def missing(cls):
+        gaps = [guest.missing()]
+        if not cached_tree():
+            gaps.append(', '.join(b for b in ('debootstrap', 'zstd')
+                                  if shutil.which(b) is None) or None)
+        return ', '.join(g for g in gaps if g) or None
+
+    @classmethod
+    def environment_args(cls, rundir):
+        # Built once per recipe and kept in the cache (deploys copy it onto
+        # loop devices and boots use snapshot=on: it is never written).
+        out = os.path.join(CACHE, 'guest-image-qemu')
+        subprocess.run([sys.executable, BUILD, out, '--qemu-only',
+                        '--reuse'], check=True, stdout=subprocess.DEVNULL,
+                       timeout=1800)
+        with open(os.path.join(out, 'image.json')) as f:
+            cls.image = json.load(f)
+        return {'image': cls.image, 'tang_aliases': ALIASES}
+
+    def forwards(self):
+        return {ip: s.port for ip, s in zip(ALIASES, self.env.tang)}
+
+    def recoveries(self):
+        """Successful ``POST /rec`` each tangd logged so far."""
+        return [len([r for r in s.requests()
+                     if 'POST /rec/' in r and '=> 200' in r])
+                for s in self.env.tang]
+
+    def boot(self, node, name, **kwargs):
+        disks = [node.nbde_disks['root']] + node.nbde_disks['data']
+        return guest.boot(self.env.procs, self.image, disks,
+                          self.forwards(),
+                          os.path.join(self.rundir, 'boot-' + name),
+                          **kwargs)
+
+    def assertNoInput(self, argv):
+        """Nothing could type: no monitor, no stdio, serial ports are
+        output files, restricted user net with only guestfwd."""
+        self.assertEqual('none', argv[argv.index('-monitor') + 1])
+        serials = [argv[i + 1] for i, a in enumerate(argv) if a == '-serial']
+        self.assertTrue(all(s.startswith('file:') for s in serials))
+        self.assertNotIn('-chardev', argv)
+        netdev = argv[argv.index('-netdev') + 1].split(',')
+        self.assertIn('restrict=on', netdev)
+        self.assertEqual([], [o for o in netdev[3:]
+                              if not o.startswith('guestfwd=tcp:10.0.2.')])
+
+    def test_first_boot_unlocks_through_tang(self):
+        node = self.env.enroll('boot-node', data_disks=1)
+        args = policy.encrypt_args(
+            self.env.tang, threshold=2, urls=self.env.tang_urls(),
+            passphrase=self.image['provisioning_passphrase'])
+        result = self.env.deploy(node, deploy_steps=policy.deploy_steps(
+            args), timeout=600)
+        self.assertEqual('active', result.provision_state)
+        root = node.nbde_disks['root'] + 'p2'
+        self.assertFalse(proofs.opens(
+            root, self.image['provisioning_passphrase'].encode()))
+        recorded = self.env.conn.baremetal.get_node(
+            node.id).properties['nbde']
+        self.assertEqual({self.image['luks_uuid']},
+                         {d['luks_uuid'] for d in recorded['devices']
+                          if d['device'] == root})
+
+        # 2 of 3: one server down, the guest still boots unattended.
+        self.env.tang[0].stop()
+        try:
+            before = self.recoveries()
+            up = self.boot(node, 'sss-2-of-3')
+        finally:
+            self.env.tang[0].restart()
+        after = self.recoveries()
+        self.assertNoInput(up.argv)
+        self.assertEqual(EXPECTED, {k: v for k, v in (up.report or {}).items()
+                                    if k in EXPECTED}, up.console[-2000:])
+        # Root in the initramfs and data0 after it: a recovery each, from
+        # each of the two live servers.
+        self.assertEqual(before[0], after[0])
+        self.assertGreaterEqual(after[1] - before[1], 2)
+        self.assertGreaterEqual(after[2] - before[2], 2)
+
+        # Negative control: every Tang server down, the root stays locked.
+        for server in self.env.tang:
+            server.stop()
+        try:
+            down = self.boot(node, 'tang-down', expect_locked=True)
+        finally:
+            for server in self.env.tang:
+                server.restart()
+        self.assertIsNone(down.report)
+        self.assertTrue(down.prompted, down.console[-2000:])
+        self.assertNotIn('cryptsetup: root: set up successfully',
+                         down.console)
+        self.addDetail('boot-seconds', content.text_content(json.dumps({
+            'image_build': self.image['build_seconds'],
+            'tree': self.image['tree_seconds'],
+            'boot_unlocked': up.seconds, 'boot_locked': down.seconds})))
