@@ -1,0 +1,37 @@
+"""The README's first command (tools/demo.py behind tools/demo.sh) passes."""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+import testtools
+
+from tests.e2e.harness import prereqs
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+class DemoTest(testtools.TestCase):
+
+    def test_demo_passes(self):
+        gap = prereqs.missing()
+        if gap:
+            if os.environ.get('NBDE_REQUIRE_REAL'):
+                self.fail('the demo needs %s' % gap)
+            self.skipTest('the demo needs %s' % gap)
+        with tempfile.TemporaryDirectory(prefix='nbde-demo-test-') as tmp:
+            proc = subprocess.run(
+                [sys.executable, os.path.join(ROOT, 'tools', 'demo.py'),
+                 '--rundir', tmp], capture_output=True, text=True,
+                timeout=900)
+        out = proc.stdout + proc.stderr
+        self.assertEqual(0, proc.returncode, out[-4000:])
+        self.assertIn('DEMO PASSED', out)
+        for proof in ('UNLOCKS', "volume key differs from the image's: "
+                      'True', 'provisioning passphrase still opens it: '
+                      'False', "properties['nbde'] after crypto-erase: "
+                      'gone'):
+            self.assertIn(proof, out)
+        self.assertNotIn('FAILED', out)
