@@ -22,6 +22,8 @@ Writes OUTDIR/{disk.img, vmlinuz, initrd.img, image.json}.
 """
 
 import argparse
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -32,11 +34,11 @@ import time
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from tests.e2e.harness import images  # noqa: E402
 ELEMENT = os.path.join(os.path.dirname(HERE), 'elements', 'ironic-nbde-guest')
 MIB = 1 << 20
-HEADER_MIB = 32  # LUKS2 header room: 64 KiB metadata x2 + 16 MiB keyslots
-ESP_TYPE = 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B'
-LINUX_TYPE = '0FC63DAF-8483-4772-8E79-3D69D8477DE4'
+HEADER_MIB = 32  # room for the LUKS2 header (see images.encrypt)
 # Published with the image, not a secret: the deploy step removes it.
 PROVISIONING_PASSPHRASE = 'nbde-guest-provisioning'  # noqa: S105
 SUITE = 'bookworm'
@@ -50,8 +52,12 @@ def log(msg):
 
 
 def run(*cmd, stdin=None, capture=True):
-    return subprocess.run(cmd, check=True, input=stdin,
-                          capture_output=capture).stdout
+    proc = subprocess.run(cmd, input=stdin, capture_output=capture)
+    if proc.returncode:
+        raise SystemExit('%s failed (exit %d): %s' % (
+            ' '.join(cmd[:2]), proc.returncode,
+            (proc.stderr or b'').decode(errors='replace')[-2000:]))
+    return proc.stdout
 
 
 def packages():
@@ -75,7 +81,22 @@ def in_private_ns(script, *args):
         'sh', '-euc', script, 'sh', *args, capture=False)
 
 
+@contextlib.contextmanager
+def locked(directory):
+    """Hold ``directory``'s build lock: test runs sharing a cache (or two
+    concurrent runs on one machine) build each thing once, one at a time."""
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, '.build.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def tree_tarball(cache):
+    with locked(cache):
+        return _tree_tarball(cache)
+
+
+def _tree_tarball(cache):
     """The cached root tree (debootstrap runs only when it is missing)."""
     pkgs = packages()
     key = hashlib.sha256((SUITE + ' '.join(pkgs)).encode()).hexdigest()[:12]
@@ -244,54 +265,9 @@ def root_partition(tree, workdir, luks_uuid, plain):
     run('truncate', '-s', '+%dM' % HEADER_MIB, part)
     if plain:
         return part, None
-    run('cryptsetup', 'reencrypt', '--encrypt', '--type', 'luks2',
-        '--reduce-device-size', '%dM' % HEADER_MIB, '--uuid', luks_uuid,
-        '--luks2-metadata-size', '64k', '--luks2-keyslots-size', '16M',
-        '--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000',
-        '--key-file', '-', '-q', part,
-        stdin=PROVISIONING_PASSPHRASE.encode())
-    return part, volume_key_digest(part, PROVISIONING_PASSPHRASE.encode())
-
-
-def volume_key_digest(device, passphrase):
-    """SHA-256 of a LUKS2 volume key; the key never leaves this function."""
-    out = run('cryptsetup', 'luksDump', '--dump-volume-key', '--batch-mode',
-              '--key-file', '-', device, stdin=passphrase).decode()
-    hexkey, collecting = '', False
-    for line in out.splitlines():
-        if line.startswith('MK dump:'):
-            collecting, line = True, line[len('MK dump:'):]
-        elif collecting and ':' in line:
-            break
-        if collecting:
-            hexkey += line.replace(' ', '').strip()
-    return hashlib.sha256(bytes.fromhex(hexkey)).hexdigest()
-
-
-def assemble(part, outdir, esp_mib=8):
-    """GPT disk: ESP (empty FAT) + root partition; returns path, sha256."""
-    esp = os.path.join(outdir, 'esp.part')
-    run('truncate', '-s', '%dM' % esp_mib, esp)
-    run('mkfs.vfat', '-n', 'EFI', esp)
-    root_mib = os.path.getsize(part) // MIB
-    disk = os.path.join(outdir, 'disk.img')
-    if os.path.exists(disk):
-        os.unlink(disk)
-    run('truncate', '-s', '%dM' % (2 + esp_mib + root_mib), disk)
-    layout = ('label: gpt\n'
-              'start=1MiB, size=%dMiB, type=%s, name=esp\n'
-              'start=%dMiB, size=%dMiB, type=%s, name=root\n'
-              % (esp_mib, ESP_TYPE, 1 + esp_mib, root_mib, LINUX_TYPE))
-    run('sfdisk', '-q', disk, stdin=layout.encode())
-    for src, start in ((esp, 1), (part, 1 + esp_mib)):
-        run('dd', 'if=' + src, 'of=' + disk, 'bs=4M', 'oflag=seek_bytes',
-            'seek=%d' % (start * MIB), 'conv=notrunc,sparse', 'status=none')
-        os.unlink(src)
-    digest = hashlib.sha256()
-    with open(disk, 'rb') as f:
-        for chunk in iter(lambda: f.read(4 * MIB), b''):
-            digest.update(chunk)
-    return disk, digest.hexdigest()
+    passphrase = PROVISIONING_PASSPHRASE.encode()
+    images.encrypt(part, passphrase, uuid=luks_uuid)
+    return part, images.volume_key_digest(part, passphrase)
 
 
 def recipe(tarball, *options):
@@ -320,8 +296,15 @@ def reusable(outdir, digest):
     return image
 
 
-def build(outdir, plain=False, cache=None, data_devices=('/dev/vdb',),
-          report=True, qemu_only=False, reuse=False):
+def build(outdir, *args, **kwargs):
+    """Build the image into ``outdir`` (see :func:`_build`), holding its
+    lock."""
+    with locked(outdir):
+        return _build(outdir, *args, **kwargs)
+
+
+def _build(outdir, plain=False, cache=None, data_devices=('/dev/vdb',),
+           report=True, qemu_only=False, reuse=False):
     """Build the image into ``outdir``; returns its description (dict).
 
     :param reuse: return the image already in ``outdir`` if it was built
@@ -349,7 +332,8 @@ def build(outdir, plain=False, cache=None, data_devices=('/dev/vdb',),
         configure(tree, luks_uuid, data_devices, report, qemu_only)
         kernel = kernel_files(tree, outdir)
         part, vk_digest = root_partition(tree, work, luks_uuid, plain)
-        disk, digest = assemble(part, outdir)
+        disk = os.path.join(outdir, 'disk.img')
+        digest = images.gpt_disk(disk, part)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     image = {'path': disk, 'sha256': digest, 'size': os.path.getsize(disk),

@@ -37,22 +37,36 @@ def build(workdir, esp_mib=8, root_mib=48):
     _run('truncate', '-s', '%dM' % data_mib, root)
     _run('mkfs.ext4', '-q', '-d', tree, root)
     _run('truncate', '-s', '+%dM' % (_HEADER // MIB), root)
+    encrypt(root, PROVISIONING_PASSPHRASE.encode())
+    uuid = subprocess.run(['cryptsetup', 'luksUUID', root], check=True,
+                          capture_output=True, text=True).stdout.strip()
+    vk_digest = volume_key_digest(root, PROVISIONING_PASSPHRASE.encode())
+    disk = os.path.join(workdir, 'disk.img')
+    digest = gpt_disk(disk, root, esp_mib)
+    return disk, digest, uuid, vk_digest
+
+
+def encrypt(part, passphrase, uuid=None):
+    """Encrypt the file system in ``part`` (a file ending with 32 MiB of
+    free room) in place, offline: LUKS2 with room for clevis tokens."""
     _run('cryptsetup', 'reencrypt', '--encrypt', '--type', 'luks2',
          '--reduce-device-size', '%dM' % (_HEADER // MIB),
          '--luks2-metadata-size', '64k', '--luks2-keyslots-size', '16M',
          '--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000',
-         '--key-file', '-', '-q', root,
-         stdin=PROVISIONING_PASSPHRASE.encode())
-    uuid = subprocess.run(['cryptsetup', 'luksUUID', root], check=True,
-                          capture_output=True, text=True).stdout.strip()
-    vk_digest = volume_key_digest(root, PROVISIONING_PASSPHRASE.encode())
-    esp = os.path.join(workdir, 'esp.part')
+         '--key-file', '-', '-q', part,
+         *(['--uuid', uuid] if uuid else []), stdin=passphrase)
+
+
+def gpt_disk(disk, root, esp_mib=8):
+    """Assemble ``disk``: GPT, an empty ESP, then the partition file
+    ``root`` (whole MiB; consumed). :returns: the disk's sha256."""
+    esp = disk + '.esp'
     _run('truncate', '-s', '%dM' % esp_mib, esp)
     _run('mkfs.vfat', '-n', 'EFI', esp)
-
-    disk = os.path.join(workdir, 'disk.img')
-    total = 1 + esp_mib + root_mib + 1
-    _run('truncate', '-s', '%dM' % total, disk)
+    root_mib = os.path.getsize(root) // MIB
+    if os.path.exists(disk):
+        os.unlink(disk)
+    _run('truncate', '-s', '%dM' % (1 + esp_mib + root_mib + 1), disk)
     layout = ('label: gpt\n'
               'start=1MiB, size=%dMiB, type=%s, name=esp\n'
               'start=%dMiB, size=%dMiB, type=%s, name=root\n'
@@ -60,13 +74,13 @@ def build(workdir, esp_mib=8, root_mib=48):
     _run('sfdisk', '-q', disk, stdin=layout.encode())
     for part, start in ((esp, 1), (root, 1 + esp_mib)):
         _run('dd', 'if=' + part, 'of=' + disk, 'bs=1M',
-             'seek=%d' % start, 'conv=notrunc', 'status=none')
+             'seek=%d' % start, 'conv=notrunc,sparse', 'status=none')
         os.unlink(part)
     digest = hashlib.sha256()
     with open(disk, 'rb') as f:
-        for chunk in iter(lambda: f.read(MIB), b''):
+        for chunk in iter(lambda: f.read(4 * MIB), b''):
             digest.update(chunk)
-    return disk, digest.hexdigest(), uuid, vk_digest
+    return digest.hexdigest()
 
 
 def volume_key_digest(device, passphrase):

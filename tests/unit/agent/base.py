@@ -221,3 +221,13 @@ class AgentTestCase(base.TestCase):
 
     def dispatch(self, step, **args):
         return ipa_hardware.dispatch_to_managers(step, NODE, [], **args)
+
+    def assertRejected(self, error, needle, **args):
+        """nbde_encrypt fails with ``needle`` and touches no disk."""
+        args.setdefault('tang_servers', [self.server()])
+        e = self.assertRaises(error, self.dispatch, 'nbde_encrypt', **args)
+        self.assertIn(needle, str(e))
+        self.assertEqual([], self.luks.calls)
+        self.assertTrue(all(c[0] in ('lsblk', 'blkid')
+                            for c in self.exec.calls))
+        return e

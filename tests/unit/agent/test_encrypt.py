@@ -113,15 +113,6 @@ class EncryptTest(base.AgentTestCase):
 class EncryptBadInputTest(base.AgentTestCase):
     """Each a clear error, and no disk touched."""
 
-    def assertRejected(self, error, needle, **args):
-        args.setdefault('tang_servers', [self.server()])
-        e = self.assertRaises(error, self.dispatch, 'nbde_encrypt', **args)
-        self.assertIn(needle, str(e))
-        self.assertEqual([], self.luks.calls)
-        self.assertTrue(all(c[0] in ('lsblk', 'blkid')
-                            for c in self.exec.calls))
-        return e
-
     def test_unknown_argument(self):
         self.assertRejected(errors.InvalidCommandParamsError, "'disk'",
                             disk={'serial': 'DATA-B'})

@@ -48,13 +48,6 @@ class EncryptInPlaceTest(base.AgentTestCase):
 class EncryptInPlaceBadInputTest(base.AgentTestCase):
     """Each a clear error, and no disk touched."""
 
-    def assertRejected(self, error, needle, **args):
-        args.setdefault('tang_servers', [self.server()])
-        e = self.assertRaises(error, self.dispatch, 'nbde_encrypt', **args)
-        self.assertIn(needle, str(e))
-        self.assertEqual([], self.luks.calls)
-        return e
-
     def test_not_with_a_pre_encrypted_root(self):
         self.assertRejected(errors.InvalidCommandParamsError,
                             'not both', encrypt_root_in_place=True,
