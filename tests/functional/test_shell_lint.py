@@ -1,10 +1,12 @@
 """shellcheck and bashate on every shell file under devstack/ and elements/.
 
-A file is shell if it starts with a bash shebang (DevStack's settings and
-lib/ files are sourced, but carry one so that both linters know).
+A file is shell if it starts with a sh or bash shebang (DevStack's
+settings and lib/ files are sourced, but carry one so that both linters
+know).
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -15,6 +17,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 ROOTS = ('devstack', 'elements')
 BASHATE = os.path.join(os.path.dirname(sys.executable), 'bashate')
+SHEBANG = re.compile(rb'^#!\s*(/usr)?/bin/(env\s+)?(ba)?sh\b')
 
 
 def shell_files():
@@ -24,7 +27,7 @@ def shell_files():
             for name in files:
                 path = os.path.join(folder, name)
                 with open(path, 'rb') as f:
-                    if f.readline().startswith(b'#!/bin/bash'):
+                    if SHEBANG.match(f.readline()):
                         found.append(os.path.relpath(path, REPO))
     return sorted(found)
 
