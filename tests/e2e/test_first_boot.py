@@ -40,9 +40,12 @@ def cached_tree():
         n.endswith('.tar.zst') for n in os.listdir(CACHE))
 
 
-class FirstBootTest(base.E2ETestCase):
+class GuestTestCase(base.E2ETestCase):
+    """An Environment deploying the guest image (``plain``: the variant
+    whose root the deploy step encrypts in place)."""
 
     tang_servers = 3
+    plain = False
 
     @classmethod
     def missing(cls):
@@ -56,10 +59,11 @@ class FirstBootTest(base.E2ETestCase):
     def environment_args(cls, rundir):
         # Built once per recipe and kept in the cache (deploys copy it onto
         # loop devices and boots use snapshot=on: it is never written).
-        out = os.path.join(CACHE, 'guest-image-qemu')
-        subprocess.run([sys.executable, BUILD, out, '--qemu-only',
-                        '--reuse'], check=True, stdout=subprocess.DEVNULL,
-                       timeout=1800)
+        out = os.path.join(CACHE, 'guest-image-qemu' + (
+            '-plain' if cls.plain else ''))
+        subprocess.run([sys.executable, BUILD, out, '--qemu-only', '--reuse']
+                       + (['--plain'] if cls.plain else []), check=True,
+                       stdout=subprocess.DEVNULL, timeout=1800)
         with open(os.path.join(out, 'image.json')) as f:
             cls.image = json.load(f)
         return {'image': cls.image, 'tang_aliases': ALIASES}
@@ -92,6 +96,16 @@ class FirstBootTest(base.E2ETestCase):
         self.assertEqual([], [o for o in netdev[3:]
                               if not o.startswith('guestfwd=tcp:10.0.2.')])
 
+    def assertBooted(self, boot):
+        """Root and data0 opened, unattended, on LUKS2 mappings."""
+        self.assertNoInput(boot.argv)
+        self.assertEqual(EXPECTED, {k: v for k, v in (boot.report or {})
+                                    .items() if k in EXPECTED},
+                         boot.console[-2000:])
+
+
+class FirstBootTest(GuestTestCase):
+
     def test_first_boot_unlocks_through_tang(self):
         node = self.env.enroll('boot-node', data_disks=1)
         args = policy.encrypt_args(
@@ -117,9 +131,7 @@ class FirstBootTest(base.E2ETestCase):
         finally:
             self.env.tang[0].restart()
         after = self.recoveries()
-        self.assertNoInput(up.argv)
-        self.assertEqual(EXPECTED, {k: v for k, v in (up.report or {}).items()
-                                    if k in EXPECTED}, up.console[-2000:])
+        self.assertBooted(up)
         # Root in the initramfs and data0 after it: a recovery each, from
         # each of the two live servers.
         self.assertEqual(before[0], after[0])
@@ -142,3 +154,29 @@ class FirstBootTest(base.E2ETestCase):
             'image_build': self.image['build_seconds'],
             'tree': self.image['tree_seconds'],
             'boot_unlocked': up.seconds, 'boot_locked': down.seconds})))
+
+
+class PlainImageFirstBootTest(GuestTestCase):
+
+    plain = True
+
+    def test_root_encrypted_in_place_boots(self):
+        node = self.env.enroll('plain-node', data_disks=1)
+        args = policy.encrypt_args(self.env.tang, threshold=2,
+                                   urls=self.env.tang_urls(),
+                                   pre_encrypted_root=False)
+        args.update(encrypt_root_in_place=True,
+                    root_luks_uuid=self.image['luks_uuid'])
+        result = self.env.deploy(node, deploy_steps=policy.deploy_steps(
+            args), timeout=600)
+        self.assertEqual('active', result.provision_state)
+        root = node.nbde_disks['root'] + 'p2'
+        # The image's crypttab names this UUID: the step gave it the root.
+        uuid = subprocess.run(['cryptsetup', 'luksUUID', root],
+                              capture_output=True, text=True, check=True)
+        self.assertEqual(self.image['luks_uuid'], uuid.stdout.strip())
+        self.assertEqual(1, len(proofs.bound_slots(root)))
+        before = self.recoveries()
+        up = self.boot(node, 'in-place')
+        self.assertBooted(up)
+        self.assertGreater(sum(self.recoveries()) - sum(before), 0)
