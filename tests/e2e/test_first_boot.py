@@ -146,6 +146,7 @@ class FirstBootTest(GuestTestCase):
         finally:
             for server in self.env.tang:
                 server.restart()
+        self.assertEqual(after, self.recoveries())
         self.assertIsNone(down.report)
         self.assertTrue(down.prompted, down.console[-2000:])
         self.assertNotIn('cryptsetup: root: set up successfully',
