@@ -21,8 +21,9 @@ class E2ETestCase(testtools.TestCase):
         return None
 
     @classmethod
-    def environment_args(cls, rundir):
-        """Extra :class:`Environment` arguments of this class."""
+    def environment_args(cls):
+        """Extra :class:`Environment` arguments of this class (called
+        before the run directory exists)."""
         return {}
 
     @classmethod
@@ -31,11 +32,11 @@ class E2ETestCase(testtools.TestCase):
         cls.skip_reason = prereqs.missing() or cls.missing()
         if cls.skip_reason:
             return
+        extra = cls.environment_args()
         cls.rundir = tempfile.mkdtemp(prefix='nbde-e2e-')
         cls.env = env_mod.Environment(cls.rundir,
                                       tang_servers=cls.tang_servers,
-                                      log=lambda msg: None,
-                                      **cls.environment_args(cls.rundir))
+                                      log=lambda msg: None, **extra)
         cls.env.start()
 
     @classmethod

@@ -56,7 +56,7 @@ class GuestTestCase(base.E2ETestCase):
         return ', '.join(g for g in gaps if g) or None
 
     @classmethod
-    def environment_args(cls, rundir):
+    def environment_args(cls):
         # Built once per recipe and kept in the cache (deploys copy it onto
         # loop devices and boots use snapshot=on: it is never written).
         out = os.path.join(CACHE, 'guest-image-qemu' + (
