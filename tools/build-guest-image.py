@@ -6,10 +6,10 @@ a Debian 12 root tree from ``debootstrap --variant=minbase`` (cached as a
 tarball), configured for first-boot unlocking through Tang (clevis in the
 initramfs, network there, crypttab by LUKS UUID), then a whole-disk GPT
 image: an empty ESP and a LUKS2 root carrying a published provisioning
-passphrase (``--pre-encrypted``, the default), or a plain ext4 root that
-ends 32 MiB before its partition does (``--plain``) so the deploy step can
-encrypt it in place. The kernel and initramfs are written beside the disk
-for direct kernel boot (qemu ``-kernel/-initrd``).
+passphrase (the default), or a plain ext4 root that ends 32 MiB before its
+partition does (``--plain``) so the deploy step can encrypt it in place.
+The kernel and initramfs are written beside the disk for direct kernel boot
+(qemu ``-kernel/-initrd``).
 
 The chroot steps run in a private mount namespace (``unshare --mount``)
 whose chroot has a tmpfs /dev holding only null, zero, full, random and
@@ -17,8 +17,12 @@ urandom: the host's disks are never visible to it. No device-mapper is
 needed: the LUKS2 root is made by offline ``cryptsetup reencrypt
 --encrypt`` on a file.
 
-Usage: build-guest-image.py OUTDIR [--plain] [--cache DIR]
-Writes OUTDIR/{disk.img, vmlinuz, initrd.img, image.json}.
+Usage: build-guest-image.py OUTDIR [--plain] [--qemu-only] [--reuse]
+                            [--cache DIR]
+Writes OUTDIR/{disk.img, vmlinuz, initrd.img, image.json}; the root tree
+tarball is cached in --cache ($NBDE_CACHE, default /var/cache/ironic-nbde).
+Needs root, debootstrap (first run only), zstd, cryptsetup, e2fsprogs,
+dosfstools, fdisk. $NBDE_DEBIAN_MIRROR overrides deb.debian.org.
 """
 
 import argparse
@@ -159,8 +163,10 @@ def configure(tree, luks_uuid, data_devices, report=True, qemu_only=False):
     write(tree, '/etc/hostname', 'nbde-guest\n')
     write(tree, '/etc/fstab', '/dev/mapper/root / ext4 defaults 0 1\n')
     if report:
-        write(tree, REPORT_UNIT_PATH, REPORT_UNIT)
-        write(tree, REPORT_PATH, REPORT, 0o755)
+        shutil.copy(os.path.join(REPORT, 'nbde-report.service'),
+                    os.path.join(tree, 'etc/systemd/system'))
+        shutil.copy(os.path.join(REPORT, 'nbde-report'),
+                    os.path.join(tree, 'usr/local/sbin'))
     script = os.path.join(ELEMENT, 'finalise.d', '50-ironic-nbde-guest')
     shutil.copy(script, os.path.join(tree, 'tmp', 'configure'))
     env = ['DIB_NBDE_ROOT_LUKS_UUID=%s' % luks_uuid,
@@ -197,48 +203,11 @@ _QEMU_UNUSED = ('drivers/gpu', 'drivers/media', 'drivers/infiniband',
 _QEMU_MODULES = ('ext4', 'virtio_pci', 'virtio_blk', 'virtio_net',
                  'dm_crypt', 'xts', 'aesni_intel', 'af_packet')
 
-# Test only (not in the element): report the result of the first boot on the
-# second serial port (a getty or the kernel on ttyS0 cannot garble it), then
-# power off.
-REPORT_PATH = '/usr/local/sbin/nbde-report'
-REPORT_UNIT_PATH = '/etc/systemd/system/nbde-report.service'
-REPORT_UNIT = '''[Unit]
-Description=Report the NBDE first-boot result on ttyS1, then power off
-After=multi-user.target remote-cryptsetup.target
-
-[Service]
-Type=oneshot
-ExecStart=/usr/local/sbin/nbde-report
-ExecStartPost=/bin/systemctl poweroff --no-block
-
-[Install]
-WantedBy=multi-user.target
-'''
-REPORT = '''#!/bin/sh
-# Wait (bounded) for the data volumes crypttab names, then report.
-names=$(awk '$1 ~ /^data/ {print $1}' /etc/crypttab)
-for _ in $(seq 90); do
-    missing=0
-    for n in $names; do [ -e "/dev/mapper/$n" ] || missing=1; done
-    [ "$missing" = 0 ] && break
-    sleep 1
-done
-field() {
-    cryptsetup status "$1" 2>/dev/null | awk -v k="$2:" '$1 == k {print $2}'
-}
-{
-    echo "NBDE-REPORT-BEGIN"
-    echo "root_source=$(findmnt -no SOURCE /)"
-    echo "root_type=$(field root type)"
-    echo "root_device=$(field root device)"
-    for n in $names; do
-        echo "${n}_type=$(field "$n" type)"
-        echo "${n}_device=$(field "$n" device)"
-    done
-    echo "uptime=$(cut -d' ' -f1 /proc/uptime)"
-    echo "NBDE-REPORT-END"
-} > /dev/ttyS1
-'''
+# Test only (not in the element): a oneshot unit that reports the result of
+# the first boot on the second serial port (a getty or the kernel on ttyS0
+# cannot garble it), then powers off.
+REPORT = os.path.join(os.path.dirname(HERE), 'tests', 'e2e', 'harness',
+                      'guest_report')
 
 
 def kernel_files(tree, outdir):
@@ -274,8 +243,8 @@ def recipe(tarball, *options):
     """A digest of everything the image is made from."""
     digest = hashlib.sha256(repr((os.path.basename(tarball),
                                   options)).encode())
-    paths = [os.path.abspath(__file__)]
-    for top, _, names in sorted(os.walk(ELEMENT)):
+    paths = [os.path.abspath(__file__), os.path.abspath(images.__file__)]
+    for top, _, names in sorted(os.walk(ELEMENT)) + sorted(os.walk(REPORT)):
         paths += [os.path.join(top, n) for n in sorted(names)]
     for path in paths:
         with open(path, 'rb') as f:
