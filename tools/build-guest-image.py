@@ -56,7 +56,11 @@ def log(msg):
 
 
 def run(*cmd, stdin=None, capture=True):
-    proc = subprocess.run(cmd, input=stdin, capture_output=capture)
+    """Run a command; its output is returned, or (``capture=False``) goes
+    to stderr: stdout is for the image description only."""
+    proc = subprocess.run(cmd, input=stdin, stdout=(
+        subprocess.PIPE if capture else sys.stderr), stderr=(
+        subprocess.PIPE if capture else None))
     if proc.returncode:
         raise SystemExit('%s failed (exit %d): %s' % (
             ' '.join(cmd[:2]), proc.returncode,
@@ -273,20 +277,23 @@ def build(outdir, *args, **kwargs):
 
 
 def _build(outdir, plain=False, cache=None, data_devices=('/dev/vdb',),
-           report=True, qemu_only=False, reuse=False):
+           report=True, qemu_only=False, reuse=False, keyed=False):
     """Build the image into ``outdir``; returns its description (dict).
 
     :param reuse: return the image already in ``outdir`` if it was built
         from the same recipe (tool, element, tree, options).
+    :param keyed: build into ``outdir/<recipe digest>`` instead, so that an
+        image in use (by a concurrent test run) is never replaced.
     """
     start = time.monotonic()
-    outdir = os.path.abspath(outdir)
-    os.makedirs(outdir, exist_ok=True)
     tarball = tree_tarball(cache or default_cache())
-    digest = recipe(tarball, plain, list(data_devices), report, qemu_only)
-    if reuse and reusable(outdir, digest):
+    made_of = recipe(tarball, plain, list(data_devices), report, qemu_only)
+    outdir = os.path.abspath(os.path.join(outdir, made_of[:16]) if keyed
+                             else outdir)
+    os.makedirs(outdir, exist_ok=True)
+    if reuse and reusable(outdir, made_of):
         log('reusing %s (same recipe)' % outdir)
-        return reusable(outdir, digest)
+        return reusable(outdir, made_of)
     if os.path.exists(os.path.join(outdir, 'image.json')):
         os.unlink(os.path.join(outdir, 'image.json'))
     cached = time.monotonic()
@@ -312,7 +319,7 @@ def _build(outdir, plain=False, cache=None, data_devices=('/dev/vdb',),
                  None if plain else PROVISIONING_PASSPHRASE,
              'kernel': kernel['vmlinuz'], 'initrd': kernel['initrd.img'],
              'cmdline': CMDLINE, 'data_devices': list(data_devices),
-             'recipe': digest, 'tree_seconds': round(cached - start, 1),
+             'recipe': made_of, 'tree_seconds': round(cached - start, 1),
              'build_seconds': round(time.monotonic() - start, 1)}
     with open(os.path.join(outdir, 'image.json'), 'w') as f:
         json.dump(image, f, indent=1)
@@ -336,6 +343,10 @@ def main():
     parser.add_argument('--reuse', action='store_true',
                         help='keep an image OUTDIR already holds if it was '
                              'built from the same recipe')
+    parser.add_argument('--keyed', action='store_true',
+                        help='build into OUTDIR/<recipe digest> (with '
+                             '--reuse: one image per recipe, never '
+                             'replaced while another run uses it)')
     parser.add_argument('--tree-only', action='store_true',
                         help='only build (or find) the cached root tree')
     args = parser.parse_args()
@@ -343,7 +354,8 @@ def main():
         print(tree_tarball(args.cache))
         return
     print(json.dumps(build(args.outdir, args.plain, args.cache,
-                           qemu_only=args.qemu_only, reuse=args.reuse),
+                           qemu_only=args.qemu_only, reuse=args.reuse,
+                           keyed=args.keyed),
                      indent=1))
 
 

@@ -59,13 +59,12 @@ class GuestTestCase(base.E2ETestCase):
     def environment_args(cls):
         # Built once per recipe and kept in the cache (deploys copy it onto
         # loop devices and boots use snapshot=on: it is never written).
-        out = os.path.join(CACHE, 'guest-image-qemu' + (
-            '-plain' if cls.plain else ''))
-        subprocess.run([sys.executable, BUILD, out, '--qemu-only', '--reuse']
-                       + (['--plain'] if cls.plain else []), check=True,
-                       stdout=subprocess.DEVNULL, timeout=1800)
-        with open(os.path.join(out, 'image.json')) as f:
-            cls.image = json.load(f)
+        out = os.path.join(CACHE, 'guest-images')
+        built = subprocess.run(
+            [sys.executable, BUILD, out, '--qemu-only', '--reuse', '--keyed']
+            + (['--plain'] if cls.plain else []), check=True,
+            stdout=subprocess.PIPE, timeout=1800)
+        cls.image = json.loads(built.stdout)
         return {'image': cls.image, 'tang_aliases': ALIASES}
 
     def forwards(self):
