@@ -37,7 +37,7 @@ class NbdeHardwareManager(hardware.HardwareManager):
 
     HARDWARE_MANAGER_NAME = 'NbdeHardwareManager'
     # Bump whenever a step, its priority or its arguments change.
-    HARDWARE_MANAGER_VERSION = '1.1'
+    HARDWARE_MANAGER_VERSION = '1.2'
 
     def __init__(self, inventory=None):
         self.inventory = inventory or devices.Inventory()
@@ -62,6 +62,19 @@ class NbdeHardwareManager(hardware.HardwareManager):
         """
         return _translate(errors.DeploymentError, 'nbde_encrypt',
                           self._encrypt, args)
+
+    def nbde_check_tang(self, node, ports, **args):
+        """Deploy step: check every Tang server before any disk is written.
+
+        Fetches each advertisement, verifies its signatures and its pinned
+        thumbprint; touches no disk. Meant for priority 81-99 in a deploy
+        template, i.e. before ``write_image``.
+
+        :returns: {'nbde_check': {'tang': [{url, thp}], 'threshold': t}}
+        :raises: InvalidCommandParamsError, DeploymentError.
+        """
+        return _translate(errors.DeploymentError, 'nbde_check_tang',
+                          self._check, args)
 
     def nbde_crypto_erase(self, node, ports, **args):
         """Clean step: destroy every keyslot of the node's LUKS devices."""
@@ -90,6 +103,16 @@ class NbdeHardwareManager(hardware.HardwareManager):
             luks=params.luks_options(args.get('luks')),
             recovery_jwk=params.recovery_jwk(args.get('recovery_jwk')))
         return workflow.encrypt(self.inventory, request)
+
+    def _check(self, args):
+        params.check_known(args, steps.CHECK_ARGSINFO)
+        policy = params.tang_policy(args['tang_servers'],
+                                    args.get('threshold'))
+        workflow.check_servers(policy, workflow.tang_client())
+        return {'nbde_check': {
+            'tang': [{'url': s['url'], 'thp': s['thp']}
+                     for s in policy.servers],
+            'threshold': policy.threshold}}
 
     def _erase(self, args):
         params.check_known(args, steps.ERASE_ARGSINFO)

@@ -74,6 +74,15 @@ ENCRYPT_ARGSINFO = {
     },
 }
 
+CHECK_ARGSINFO = {
+    'tang_servers': _TANG_SERVERS,
+    'threshold': _THRESHOLD,
+}
+# A deploy template runs nbde_check_tang before write_image (80), so a
+# Tang server that is down or a thumbprint that nothing matches fails the
+# deploy before any disk is written.
+CHECK_TEMPLATE_PRIORITY = 90
+
 ERASE_ARGSINFO = {
     'disks': {
         'description': 'Limit crypto-erase to LUKS devices on these disks: '
@@ -102,7 +111,8 @@ def _step(name, priority, interface, argsinfo, abortable=False):
 
 def deploy_steps():
     return [_step('nbde_encrypt', CONF.nbde_agent.encrypt_priority,
-                  'deploy', ENCRYPT_ARGSINFO)]
+                  'deploy', ENCRYPT_ARGSINFO),
+            _step('nbde_check_tang', 0, 'deploy', CHECK_ARGSINFO)]
 
 
 def clean_steps():

@@ -3,8 +3,11 @@
 A template is selected by a trait: its name must be a valid custom trait
 (``CUSTOM_`` followed by upper-case letters, digits and underscores) and a
 flavor requiring that trait (or an instance trait) adds its steps to the
-deploy. The step must run after ``write_image`` (priority 80) and before
-the agent is torn down (40): any priority from 41 to 79. Step arguments
+deploy. ``nbde_check_tang`` runs first, before ``write_image`` (priority
+80), so a Tang server that is down or a thumbprint no server matches fails
+the deploy before any disk is written; ``nbde_encrypt`` must run after
+``write_image`` and before the agent is torn down (40): any priority from
+41 to 79. Step arguments
 hold the policy only: Tang URLs with pinned thumbprints, threshold, disk
 selector, the operator's PUBLIC recovery key. Never a secret: Ironic
 stores and shows them.
@@ -20,6 +23,9 @@ from ironic_nbde.cli import keyfile
 
 INTERFACE = 'deploy'
 STEP = 'nbde_encrypt'
+# Runs before write_image (80): Tang down or a thumbprint no server
+# matches fails the deploy before any disk is written.
+CHECK_STEP, CHECK_PRIORITY = 'nbde_check_tang', 90
 MIN_PRIORITY, MAX_PRIORITY, DEFAULT_PRIORITY = 41, 79, 60
 _TRAIT = re.compile(r'^CUSTOM_[A-Z0-9_]+$')
 _TRAIT_MAX = 255
@@ -106,8 +112,12 @@ def build(name, args, priority=DEFAULT_PRIORITY):
             name=name, reason='priority must be from %d to %d (after '
             'write_image, before the agent is torn down)'
             % (MIN_PRIORITY, MAX_PRIORITY))
+    check_args = {k: args[k] for k in ('tang_servers', 'threshold')
+                  if k in args}
     return {'name': name,
-            'steps': [{'interface': INTERFACE, 'step': STEP, 'args': args,
+            'steps': [{'interface': INTERFACE, 'step': CHECK_STEP,
+                       'args': check_args, 'priority': CHECK_PRIORITY},
+                      {'interface': INTERFACE, 'step': STEP, 'args': args,
                        'priority': priority}],
             'extra': {'ironic_nbde': {'version': 1}}}
 

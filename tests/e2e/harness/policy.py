@@ -4,6 +4,8 @@ from tests.e2e.harness import images
 
 STEP = 'nbde_encrypt'
 PRIORITY = 75  # after write_image (80), before tear-down (40)
+CHECK_STEP = 'nbde_check_tang'
+CHECK_PRIORITY = 90  # before write_image: fail before any disk is written
 
 
 def servers(tang, count=None, urls=None):
@@ -24,5 +26,8 @@ def encrypt_args(tang, threshold=2, disks='all', pre_encrypted_root=True,
 
 
 def deploy_steps(args):
-    return [{'interface': 'deploy', 'step': STEP, 'priority': PRIORITY,
+    check = {k: args[k] for k in ('tang_servers', 'threshold') if k in args}
+    return [{'interface': 'deploy', 'step': CHECK_STEP,
+             'priority': CHECK_PRIORITY, 'args': check},
+            {'interface': 'deploy', 'step': STEP, 'priority': PRIORITY,
              'args': args}]

@@ -8,6 +8,7 @@ import sys
 
 from ironic_nbde.agent import params
 from ironic_nbde.agent import steps
+from ironic_nbde.cli import templates
 from tests.functional import ironic_api
 from tests.functional import tangd
 from tests.functional.cli import base
@@ -28,7 +29,15 @@ class TemplateTest(base.CliTestCase):
                          row['flavor_command'])
         tmpl = self.conn.baremetal.get_deploy_template('CUSTOM_NBDE_GOLD')
         self.assertEqual(row['uuid'], tmpl.id)
-        [step] = tmpl.steps
+        check, step = tmpl.steps
+        # The pre-flight step runs before write_image (80) with the same
+        # pinned servers, so a bad pin fails before any disk is written.
+        self.assertEqual(('deploy', 'nbde_check_tang', 90),
+                         (check['interface'], check['step'],
+                          check['priority']))
+        self.assertEqual(step['args']['tang_servers'],
+                         check['args']['tang_servers'])
+        params.check_known(check['args'], steps.CHECK_ARGSINFO)
         self.assertEqual(('deploy', 'nbde_encrypt', 60),
                          (step['interface'], step['step'], step['priority']))
         args = step['args']
@@ -59,7 +68,8 @@ class TemplateTest(base.CliTestCase):
         self.assertEqual(0, code, err)
         self.assertIn(server.signing_thp(), err)  # shown before pinning
         self.assertIn('trait:CUSTOM_NBDE=required', out)
-        step = self.conn.baremetal.get_deploy_template('CUSTOM_NBDE').steps[0]
+        step = templates.nbde_step(
+            self.conn.baremetal.get_deploy_template('CUSTOM_NBDE'))
         self.assertEqual(45, step['priority'])
         self.assertEqual([{'url': server.url, 'thp': server.signing_thp()}],
                          step['args']['tang_servers'])

@@ -41,8 +41,9 @@ class EncryptInPlaceTest(base.AgentTestCase):
 
     def test_version_bumped_for_the_new_arguments(self):
         from ironic_nbde.agent import hardware
+        # 1.1: encrypt_root_in_place/root_luks_uuid; 1.2: nbde_check_tang.
         self.assertEqual(
-            '1.1', hardware.NbdeHardwareManager.HARDWARE_MANAGER_VERSION)
+            '1.2', hardware.NbdeHardwareManager.HARDWARE_MANAGER_VERSION)
 
 
 class EncryptInPlaceBadInputTest(base.AgentTestCase):

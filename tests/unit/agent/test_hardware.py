@@ -46,10 +46,11 @@ class ManagerTest(base.AgentTestCase):
         return {s['step']: s for s in found['NbdeHardwareManager']}
 
     def test_steps_advertised(self):
-        expected = {'deploy': ('nbde_encrypt', steps.ENCRYPT_ARGSINFO),
-                    'clean': ('nbde_crypto_erase', steps.ERASE_ARGSINFO),
-                    'service': ('nbde_rebind', steps.REBIND_ARGSINFO)}
-        for kind, (name, argsinfo) in expected.items():
+        expected = [('deploy', 'nbde_encrypt', steps.ENCRYPT_ARGSINFO),
+                    ('deploy', 'nbde_check_tang', steps.CHECK_ARGSINFO),
+                    ('clean', 'nbde_crypto_erase', steps.ERASE_ARGSINFO),
+                    ('service', 'nbde_rebind', steps.REBIND_ARGSINFO)]
+        for kind, name, argsinfo in expected:
             step = self._steps(kind)[name]
             self.assertEqual({'step': name, 'priority': 0,
                               'interface': 'deploy',

@@ -37,9 +37,16 @@ class ExamplesTest(testtools.TestCase):
         key = jwk.JWK.generate(kty='EC', crv='P-256')
         for path in files:
             with open(path) as f:
-                [step] = _fill(json.load(f), key)
+                check, step = _fill(json.load(f), key)
             name = os.path.basename(path).split('.')[0]
             templates.check_name(name)
+            # The pre-flight check runs before write_image (80).
+            self.assertEqual(('nbde_check_tang', templates.CHECK_PRIORITY),
+                             (check['step'], check['priority']))
+            self.assertGreater(check['priority'], 80)
+            params.check_known(check['args'], steps.CHECK_ARGSINFO)
+            self.assertEqual(step['args']['tang_servers'],
+                             check['args']['tang_servers'])
             self.assertIsNotNone(templates.nbde_step({'steps': [step]}))
             self.assertTrue(templates.MIN_PRIORITY <= step['priority']
                             <= templates.MAX_PRIORITY)

@@ -39,7 +39,11 @@ class TemplateTest(testtools.TestCase):
         servers = [{'url': 'http://t', 'thp': 'x' * 43}]
         body = templates.build('CUSTOM_NBDE_1', templates.encrypt_args(
             servers, disks='all'), priority=41)
-        self.assertEqual([{'interface': 'deploy', 'step': 'nbde_encrypt',
+        self.assertEqual([{'interface': 'deploy', 'step': 'nbde_check_tang',
+                           'priority': 90,
+                           'args': {'tang_servers': servers,
+                                    'threshold': 1}},
+                          {'interface': 'deploy', 'step': 'nbde_encrypt',
                            'priority': 41,
                            'args': {'tang_servers': servers, 'threshold': 1,
                                     'disks': 'all'}}], body['steps'])
