@@ -79,7 +79,10 @@ class DevstackPluginTest(base.CliTestCase):
             self.assertIn('enabled_vendor_interfaces = '
                           'fake,ipmitool,no-vendor,nbde\n', f.read())
         tmpl = self.conn.baremetal.get_deploy_template('CUSTOM_NBDE')
-        (step,) = tmpl.steps
+        check, step = tmpl.steps
+        self.assertEqual(('deploy', 'nbde_check_tang', 90),
+                         (check['interface'], check['step'],
+                          check['priority']))
         self.assertEqual(('deploy', 'nbde_encrypt'),
                          (step['interface'], step['step']))
         self.assertEqual(
