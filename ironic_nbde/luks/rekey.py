@@ -11,6 +11,7 @@ a keyslot are removed.
 
 from oslo_log import log
 
+from ironic_nbde import exception
 from ironic_nbde.luks import cryptsetup
 from ironic_nbde.luks import header
 from ironic_nbde.luks import orphans
@@ -30,9 +31,7 @@ def rekey(device, passphrase, client=None):
     hdr = header.read(device)
     if hdr.reencrypting:
         LOG.warning('Resuming the interrupted re-encryption of %s', device)
-        cryptsetup.cryptsetup('reencrypt', device, '--resume-only',
-                              '--key-file', '-', stdin=passphrase,
-                              timeout=cryptsetup.NO_TIMEOUT)
+        _resume(device, passphrase)
     else:
         slot = cryptsetup.test_passphrase(device, passphrase)
         cryptsetup.cryptsetup('reencrypt', device, '--key-file', '-',
@@ -51,3 +50,30 @@ def rekey(device, passphrase, client=None):
     LOG.info('Re-encrypted %s under a new volume key (keyslot %d kept)',
              device, slot)
     return slot
+
+
+def _resume(device, passphrase):
+    """Finish an interrupted ``reencrypt``, replaying its journal if needed.
+
+    A crash inside the hot zone leaves a header that cryptsetup will only
+    resume after ``repair`` ("Device requires reencryption recovery"):
+    repair replays the journal with the volume keys, after which the
+    re-encryption either is complete or resumes.
+    """
+    def resume():
+        cryptsetup.cryptsetup('reencrypt', device, '--resume-only',
+                              '--key-file', '-', stdin=passphrase,
+                              timeout=cryptsetup.NO_TIMEOUT)
+
+    try:
+        resume()
+    except exception.WrongPassphrase:
+        raise
+    except exception.LuksError:
+        LOG.warning('Recovering the interrupted re-encryption hot zone of '
+                    '%s before resuming', device)
+        cryptsetup.cryptsetup('repair', device, '--key-file', '-',
+                              stdin=passphrase,
+                              timeout=cryptsetup.NO_TIMEOUT)
+        if header.read(device).reencrypting:
+            resume()

@@ -159,8 +159,9 @@ class TestCrashRekey(CrashTestCase):
                         True, check)
 
     def test_kill_during_reencrypt_resumes(self):
-        # Big enough for reencrypt to be killed while it runs.
-        self.dev = self.loop(size=160 * 1024 * 1024)
+        # Big enough for reencrypt to be killed while it moves data (a
+        # kill inside the hot zone needs ``repair`` before the resume).
+        self.dev = self.loop(size=384 * 1024 * 1024)
         self.fresh(bound=True)
         steps = self.drive('rekey', 'before', -1, {}, self.fmt.passphrase)
         self.fresh(bound=True)
