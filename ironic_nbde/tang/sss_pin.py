@@ -11,6 +11,7 @@ nothing when enough others answer, and at most its own timeouts otherwise.
 """
 
 import queue
+import secrets
 import threading
 
 from ironic_nbde import exception
@@ -68,7 +69,7 @@ def encrypt(config, plaintext, policy=advertisement.PINNED_ONLY, client=None):
     t = config.get('t', 1)
     p = shamir.safe_prime(PRIME_BITS)
     size = (p.bit_length() + 7) // 8
-    secret = shamir.secrets.randbelow(p)
+    secret = secrets.randbelow(p)
     points = shamir.split(secret, t, len(kids), p)
     shares = [x.to_bytes(size, 'big') + y.to_bytes(size, 'big')
               for x, y in points]
