@@ -35,8 +35,11 @@ class Procs:
         self.logdir = logdir
         self._procs = []
 
+    def log_path(self, name):
+        return os.path.join(self.logdir, name + '.log')
+
     def start(self, name, cmd, env=None, new_session=True):
-        log = open(os.path.join(self.logdir, name + '.log'), 'ab')
+        log = open(self.log_path(name), 'ab')
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, env=env,
                                 start_new_session=new_session)
@@ -55,6 +58,12 @@ class Procs:
                 proc.wait()
         if proc in self._procs:
             self._procs.remove(proc)
+
+    def stop_named(self, prefix):
+        """Stop every process whose name starts with ``prefix``."""
+        for proc in reversed(list(self._procs)):
+            if proc.nbde_name.startswith(prefix):
+                self.stop(proc)
 
     def stop_all(self):
         for proc in reversed(list(self._procs)):
