@@ -90,6 +90,7 @@ class Ironic:
         self.port = procs_mod.free_port()
         self.url = 'http://127.0.0.1:%d' % self.port
         self.conf = write_config(rundir, self.port, http_port, extra_conf)
+        self.log_path = os.path.join(rundir, 'ironic.log')
         self.proc = None
 
     def start(self, timeout=120):

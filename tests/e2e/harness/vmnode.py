@@ -33,7 +33,7 @@ from tests.e2e.harness import libvirt as libvirt_mod
 from tests.e2e.harness import procs as procs_mod
 from tests.e2e.harness import ramdisk as ramdisk_mod
 
-ALIASES = ['10.0.2.100', '10.0.2.101', '10.0.2.102']
+ALIASES = ['10.0.2.100', '10.0.2.101', '10.0.2.102', '10.0.2.103']
 SERVICE_IP = ALIASES[0]  # where the ramdisk's 127.0.0.1 services lead
 POOL = 'nbde-vmedia'
 DATA_DISK_MIB = 256
@@ -73,6 +73,24 @@ class VmNode:
         self.console = os.path.join(logdir, name + '-console.log')
         self.report = os.path.join(logdir, name + '-report.log')
         self.id = None
+
+    def console_size(self):
+        return len(guest._read(self.console))
+
+    def console_tail(self, chars=3000):
+        return guest._read(self.console)[-chars:]
+
+    def wait_prompt(self, since, timeout, grace):
+        """Whether the console shows the root passphrase prompt after
+        offset ``since`` within ``timeout``; then wait ``grace`` seconds
+        more (long enough for any unlock attempt to show)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if guest.PROMPT in guest._read(self.console)[since:]:
+                time.sleep(grace)
+                return True
+            time.sleep(1)
+        return False
 
     def reports(self):
         """Every report the guest printed so far, oldest first."""
