@@ -5,11 +5,16 @@ The same recipe as ``elements/ironic-nbde-guest`` (whose files it reuses):
 a Debian 12 root tree from ``debootstrap --variant=minbase`` (cached as a
 tarball), configured for first-boot unlocking through Tang (clevis in the
 initramfs, network there, crypttab by LUKS UUID), then a whole-disk GPT
-image: an empty ESP and a LUKS2 root carrying a published provisioning
-passphrase (the default), or a plain ext4 root that ends 32 MiB before its
-partition does (``--plain``) so the deploy step can encrypt it in place.
-The kernel and initramfs are written beside the disk for direct kernel boot
-(qemu ``-kernel/-initrd``).
+image that boots by itself under UEFI: an ESP holding systemd-boot (also
+at the removable-media path ``\\EFI\\BOOT\\BOOTX64.EFI``, so firmware with
+empty NVRAM finds it), the kernel, the initramfs and a loader entry with
+the kernel command line (``CMDLINE``), all put there by the element's own
+``bootctl install`` / ``kernel-install`` in the chroot, the ESP copied into
+a FAT file system with mtools; then a LUKS2 root carrying a published
+provisioning passphrase (the default), or a plain ext4 root that ends
+32 MiB before its partition does (``--plain``) so the deploy step can
+encrypt it in place. Nothing boot-related is on the root: both variants
+boot the same way.
 
 The chroot steps run in a private mount namespace (``unshare --mount``)
 whose chroot has a tmpfs /dev holding only null, zero, full, random and
@@ -19,10 +24,10 @@ needed: the LUKS2 root is made by offline ``cryptsetup reencrypt
 
 Usage: build-guest-image.py OUTDIR [--plain] [--qemu-only] [--reuse]
                             [--cache DIR]
-Writes OUTDIR/{disk.img, vmlinuz, initrd.img, image.json}; the root tree
-tarball is cached in --cache ($NBDE_CACHE, default /var/cache/ironic-nbde).
-Needs root, debootstrap (first run only), zstd, cryptsetup, e2fsprogs,
-dosfstools, fdisk. $NBDE_DEBIAN_MIRROR overrides deb.debian.org.
+Writes OUTDIR/{disk.img, image.json}; the root tree tarball is cached in
+--cache ($NBDE_CACHE, default /var/cache/ironic-nbde). Needs root,
+debootstrap (first run only), zstd, cryptsetup, e2fsprogs, dosfstools,
+mtools, fdisk. $NBDE_DEBIAN_MIRROR overrides deb.debian.org.
 """
 
 import argparse
@@ -158,14 +163,18 @@ def slim_for_qemu(tree):
         f.write('\n'.join(_QEMU_MODULES) + '\n')
 
 
-def configure(tree, luks_uuid, data_devices, report=True, qemu_only=False):
-    """Apply the element's configuration and build the initramfs."""
+def configure(tree, esp, luks_uuid, esp_uuid, data_devices, report=True,
+              qemu_only=False):
+    """Apply the element's configuration, build the initramfs and install
+    the boot loader; the ESP's files end up in the directory ``esp``."""
     shutil.copytree(os.path.join(ELEMENT, 'static'), tree,
                     dirs_exist_ok=True)
     if qemu_only:
         slim_for_qemu(tree)
     write(tree, '/etc/hostname', 'nbde-guest\n')
-    write(tree, '/etc/fstab', '/dev/mapper/root / ext4 defaults 0 1\n')
+    # The ESP at /boot/efi, where systemd-boot's hooks put updated kernels.
+    write(tree, '/etc/fstab', '/dev/mapper/root / ext4 defaults 0 1\n'
+          'UUID=%s /boot/efi vfat umask=0077,nofail 0 0\n' % esp_uuid)
     if report:
         shutil.copy(os.path.join(REPORT, 'nbde-report.service'),
                     os.path.join(tree, 'etc/systemd/system'))
@@ -174,10 +183,14 @@ def configure(tree, luks_uuid, data_devices, report=True, qemu_only=False):
     script = os.path.join(ELEMENT, 'finalise.d', '50-ironic-nbde-guest')
     shutil.copy(script, os.path.join(tree, 'tmp', 'configure'))
     env = ['DIB_NBDE_ROOT_LUKS_UUID=%s' % luks_uuid,
-           'DIB_NBDE_DATA_DEVICES=%s' % ' '.join(data_devices)]
-    # A tmpfs /dev with five character devices; /proc for update-initramfs.
+           'DIB_NBDE_DATA_DEVICES=%s' % ' '.join(data_devices),
+           'DIB_NBDE_KERNEL_CMDLINE=%s' % CMDLINE]
+    # A tmpfs /dev with five character devices; /proc for update-initramfs;
+    # a tmpfs at /boot/efi stands for the ESP (copied out afterwards).
     in_private_ns(
-        't="$1"; report="$2"; shift 2\n'
+        't="$1"; report="$2"; esp="$3"; shift 3\n'
+        'mkdir -p "$t/boot/efi"\n'
+        'mount -t tmpfs -o mode=700 nbde-esp "$t/boot/efi"\n'
         'mount -t tmpfs -o mode=755,nosuid nbde-dev "$t/dev"\n'
         'mknod -m 666 "$t/dev/null" c 1 3; mknod -m 666 "$t/dev/zero" c 1 5\n'
         'mknod -m 666 "$t/dev/full" c 1 7\n'
@@ -189,8 +202,9 @@ def configure(tree, luks_uuid, data_devices, report=True, qemu_only=False):
         'chroot "$t" /usr/bin/env "$@" /bin/bash /tmp/configure\n'
         'if [ "$report" = 1 ]; then chroot "$t" systemctl enable '
         'nbde-report.service; chroot "$t" systemctl mask '
-        'serial-getty@ttyS0.service getty@tty1.service; fi',
-        tree, '1' if report else '0', *env)
+        'serial-getty@ttyS0.service getty@tty1.service; fi\n'
+        'cp -a "$t/boot/efi/." "$esp"',
+        tree, '1' if report else '0', esp, *env)
     os.unlink(os.path.join(tree, 'tmp', 'configure'))
 
 
@@ -214,17 +228,12 @@ REPORT = os.path.join(os.path.dirname(HERE), 'tests', 'e2e', 'harness',
                       'guest_report')
 
 
-def kernel_files(tree, outdir):
-    found = {}
-    for name in ('vmlinuz', 'initrd.img'):
-        path = os.path.realpath(os.path.join(tree, name))
-        if not path.startswith(tree) or not os.path.exists(path):
-            path = os.path.realpath(os.path.join(tree, 'boot',
-                                                 os.path.basename(path)))
-        dest = os.path.join(outdir, name)
-        shutil.copy(path, dest)
-        found[name] = dest
-    return found
+def esp_size(esp):
+    """MiB for the ESP: twice its files (room for a kernel update, which
+    installs the new kernel before removing the old) plus 16, at least 64
+    (FAT32)."""
+    used = int(run('du', '-sb', esp).split()[0])
+    return max(64, -(-(2 * used + 16 * MIB) // (8 * MIB)) * 8)
 
 
 def root_partition(tree, workdir, luks_uuid, plain):
@@ -264,7 +273,7 @@ def reusable(outdir, digest):
     except (OSError, ValueError):
         return None
     if image.get('recipe') != digest or not all(
-            os.path.exists(image[k]) for k in ('path', 'kernel', 'initrd')):
+            os.path.exists(image[k]) for k in ('path',)):
         return None
     return image
 
@@ -294,8 +303,11 @@ def _build(outdir, plain=False, cache=None, data_devices=('/dev/vdb',),
     if reuse and reusable(outdir, made_of):
         log('reusing %s (same recipe)' % outdir)
         return reusable(outdir, made_of)
-    if os.path.exists(os.path.join(outdir, 'image.json')):
-        os.unlink(os.path.join(outdir, 'image.json'))
+    # vmlinuz and initrd.img: left by builds from before the image booted
+    # by itself.
+    for name in ('image.json', 'vmlinuz', 'initrd.img'):
+        if os.path.exists(os.path.join(outdir, name)):
+            os.unlink(os.path.join(outdir, name))
     cached = time.monotonic()
     work = os.path.join(outdir, 'work')
     shutil.rmtree(work, ignore_errors=True)
@@ -305,11 +317,15 @@ def _build(outdir, plain=False, cache=None, data_devices=('/dev/vdb',),
         run('tar', '-C', tree, '--numeric-owner', '--xattrs', '-I', 'zstd',
             '-xf', tarball)
         luks_uuid = str(uuid.uuid4())
-        configure(tree, luks_uuid, data_devices, report, qemu_only)
-        kernel = kernel_files(tree, outdir)
+        esp_id = uuid.uuid4().hex[:8].upper()  # FAT volume id
+        esp_uuid = '%s-%s' % (esp_id[:4], esp_id[4:])
+        esp = os.path.join(work, 'esp')
+        os.makedirs(esp)
+        configure(tree, esp, luks_uuid, esp_uuid, data_devices, report,
+                  qemu_only)
         part, vk_digest = root_partition(tree, work, luks_uuid, plain)
         disk = os.path.join(outdir, 'disk.img')
-        digest = images.gpt_disk(disk, part)
+        digest = images.gpt_disk(disk, part, esp_size(esp), esp, esp_id)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     image = {'path': disk, 'sha256': digest, 'size': os.path.getsize(disk),
@@ -317,7 +333,10 @@ def _build(outdir, plain=False, cache=None, data_devices=('/dev/vdb',),
              'plain': plain, 'root_partition': 2, 'qemu_only': qemu_only,
              'provisioning_passphrase':
                  None if plain else PROVISIONING_PASSPHRASE,
-             'kernel': kernel['vmlinuz'], 'initrd': kernel['initrd.img'],
+             # Boots by itself: UEFI firmware -> systemd-boot on the ESP
+             # (partition 1) -> kernel + initramfs there, this command line.
+             'boot': 'uefi', 'bootloader': 'systemd-boot',
+             'esp_partition': 1, 'esp_uuid': esp_uuid,
              'cmdline': CMDLINE, 'data_devices': list(data_devices),
              'recipe': made_of, 'tree_seconds': round(cached - start, 1),
              'build_seconds': round(time.monotonic() - start, 1)}

@@ -15,8 +15,9 @@ APT_PACKAGES=(
     # Lint of the DevStack plugin and DIB element; git for the element test.
     shellcheck git
     # First-boot proof (tests/e2e/test_first_boot.py): the guest root tree
-    # (debootstrap, cached as a zstd tarball), its disk, and qemu (TCG).
-    debootstrap zstd qemu-system-x86
+    # (debootstrap, cached as a zstd tarball), its disk (the ESP with mtools),
+    # and qemu (TCG) with UEFI firmware (OVMF).
+    debootstrap zstd mtools qemu-system-x86 ovmf
 )
 
 missing=()

@@ -1,6 +1,10 @@
 """The first boot: a disk deployed by real Ironic + IPA with the NBDE step
 boots in a real guest (qemu, TCG) and unlocks through Tang, unattended.
 
+The guest boots from the deployed disk alone: OVMF (UEFI, an empty
+variable store) takes the disk's removable-media path, systemd-boot on the
+ESP loads the kernel and initramfs from there; qemu is given no kernel.
+
 One URL for both sides: the deploy step binds to ``http://10.0.2.10N:80``,
 the addresses a qemu user-net guest reaches through ``guestfwd``. Inside
 the IPA sandbox the same addresses live on its ``lo`` and lead (by the
@@ -95,9 +99,23 @@ class GuestTestCase(base.E2ETestCase):
         self.assertEqual([], [o for o in netdev[3:]
                               if not o.startswith('guestfwd=tcp:10.0.2.')])
 
+    def assertFromDisk(self, boot):
+        """The firmware booted the deployed disk (the first virtio disk, the
+        only one with a bootindex), with no kernel from outside."""
+        for arg in ('-kernel', '-initrd', '-append', '-bios'):
+            self.assertNotIn(arg, boot.argv)
+        pflash = [a for a in boot.argv if a.startswith('if=pflash')]
+        self.assertEqual(2, len(pflash), boot.argv)
+        self.assertIn('readonly=on,file=%s' % guest.OVMF_CODE, pflash[0])
+        self.assertEqual(1, len([a for a in boot.argv if 'bootindex' in a]))
+        self.assertIn('BdsDxe: starting Boot', boot.console,
+                      boot.console[-2000:])
+
     def assertBooted(self, boot):
-        """Root and data0 opened, unattended, on LUKS2 mappings."""
+        """Root and data0 opened, unattended, on LUKS2 mappings, booted
+        from the disk."""
         self.assertNoInput(boot.argv)
+        self.assertFromDisk(boot)
         self.assertEqual(EXPECTED, {k: v for k, v in (boot.report or {})
                                     .items() if k in EXPECTED},
                          boot.console[-2000:])
@@ -147,6 +165,7 @@ class FirstBootTest(GuestTestCase):
                 server.restart()
         self.assertEqual(after, self.recoveries())
         self.assertIsNone(down.report)
+        self.assertFromDisk(down)
         self.assertTrue(down.prompted, down.console[-2000:])
         self.assertNotIn('cryptsetup: root: set up successfully',
                          down.console)
@@ -180,3 +199,6 @@ class PlainImageFirstBootTest(GuestTestCase):
         up = self.boot(node, 'in-place')
         self.assertBooted(up)
         self.assertGreater(sum(self.recoveries()) - sum(before), 0)
+        self.addDetail('boot-seconds', content.text_content(json.dumps({
+            'image_build': self.image['build_seconds'],
+            'boot_unlocked': up.seconds})))

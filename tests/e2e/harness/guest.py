@@ -1,5 +1,12 @@
 """Boot a deployed disk in qemu (TCG) and read what its first boot reports.
 
+The disk boots by itself: q35 with OVMF (UEFI) in pflash, the code
+read-only and a fresh copy of the empty variable store per boot, so the
+firmware takes the disk's removable-media path ``\\EFI\\BOOT\\BOOTX64.EFI``
+(systemd-boot, which loads the kernel and initramfs from the ESP). No
+kernel, initramfs or command line comes from outside. Only the root disk
+has a ``bootindex``: OVMF boots it and nothing else (no network boot).
+
 The guest's only network is qemu's user net with ``restrict=on``: it
 reaches nothing but the ``guestfwd`` addresses, each of which qemu
 connects (one ``socat`` per connection) to a Tang server on the host's
@@ -17,6 +24,11 @@ import subprocess
 import time
 
 QEMU = 'qemu-system-x86_64'
+#: UEFI firmware (Debian's ``ovmf``): the code, mapped read-only, and the
+#: template of its variable store, copied for each boot. A libvirt domain
+#: booting the same disk uses the same pair: see :func:`libvirt_os`.
+OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd'
+OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd'
 BEGIN, END = 'NBDE-REPORT-BEGIN', 'NBDE-REPORT-END'
 PROMPT = 'Please unlock disk root'
 
@@ -24,7 +36,24 @@ PROMPT = 'Please unlock disk root'
 def missing():
     """What booting a guest needs that this machine lacks, or None."""
     gaps = [b for b in (QEMU, 'socat') if shutil.which(b) is None]
+    gaps += [f for f in (OVMF_CODE, OVMF_VARS) if not os.path.exists(f)]
     return ', '.join(gaps) or None
+
+
+def libvirt_os(nvram):
+    """The ``<os>`` element of a libvirt domain that boots a disk built by
+    ``tools/build-guest-image.py`` the way :func:`boot` does: q35, OVMF in
+    pflash, its variable store at ``nvram`` (made from :data:`OVMF_VARS`
+    when missing), and no ``<kernel>``/``<initrd>``/``<cmdline>``: the disk
+    boots by itself. Give the root disk ``<boot order='1'/>`` (OVMF
+    connects only the devices in the boot order, which is also all it
+    needs).
+    """
+    return ("<os><type arch='x86_64' machine='q35'>hvm</type>"
+            "<loader readonly='yes' type='pflash'>%s</loader>"
+            "<nvram template='%s'>%s</nvram></os>"
+            % (OVMF_CODE, OVMF_VARS, nvram))
+
 
 
 @dataclasses.dataclass
@@ -42,10 +71,17 @@ class Boot:
 def command(image, disks, forwards, workdir, memory=1024):
     """The qemu argv.
 
-    :param image: the image description (kernel, initrd, cmdline).
-    :param disks: block devices or files, in guest order (vda, vdb...).
+    :param image: the image description; it must boot by itself
+        (``boot: uefi``, what ``tools/build-guest-image.py`` writes).
+    :param disks: block devices or files, in guest order (vda, vdb...);
+        the first one boots.
     :param forwards: {guest ip: host loopback port} for port 80.
     """
+    if image.get('boot') != 'uefi':
+        raise ValueError('image %s does not boot by itself (no "boot": '
+                         '"uefi"): rebuild it' % image.get('path'))
+    nvram = os.path.join(workdir, 'OVMF_VARS.fd')
+    shutil.copyfile(OVMF_VARS, nvram)
     fwd = ','.join('guestfwd=tcp:%s:80-cmd:socat STDIO TCP:127.0.0.1:%d'
                    % (ip, port) for ip, port in sorted(forwards.items()))
     argv = [QEMU, '-accel', 'tcg,thread=multi', '-cpu', 'max',
@@ -54,13 +90,17 @@ def command(image, disks, forwards, workdir, memory=1024):
             '-no-reboot', '-no-user-config',
             '-serial', 'file:%s' % os.path.join(workdir, 'console.log'),
             '-serial', 'file:%s' % os.path.join(workdir, 'report.log'),
-            '-kernel', image['kernel'], '-initrd', image['initrd'],
-            '-append', image['cmdline'],
+            '-drive', 'if=pflash,format=raw,unit=0,readonly=on,file=%s'
+            % OVMF_CODE,
+            '-drive', 'if=pflash,format=raw,unit=1,file=%s' % nvram,
             '-netdev', 'user,id=n0,restrict=on,' + fwd,
-            '-device', 'virtio-net-pci,netdev=n0']
-    for disk in disks:
-        argv += ['-drive', 'file=%s,format=raw,if=virtio,snapshot=on,'
-                 'cache=unsafe' % disk]
+            # romfile=: no iPXE option ROM, nothing to boot from the NIC.
+            '-device', 'virtio-net-pci,netdev=n0,romfile=']
+    for i, disk in enumerate(disks):
+        argv += ['-drive', 'file=%s,format=raw,if=none,id=disk%d,'
+                 'snapshot=on,cache=unsafe' % (disk, i),
+                 '-device', 'virtio-blk-pci,drive=disk%d%s'
+                 % (i, '' if i else ',bootindex=1')]
     return argv
 
 
@@ -80,7 +120,7 @@ def _report(text):
                 if '=' in ln)
 
 
-def boot(procs, image, disks, forwards, workdir, timeout=420,
+def boot(procs, image, disks, forwards, workdir, timeout=600,
          expect_locked=False, locked_grace=45):
     """Boot once; always ends qemu.
 

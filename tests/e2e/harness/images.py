@@ -1,4 +1,4 @@
-"""Build the test disk image: GPT, an ESP and a pre-encrypted LUKS2 root.
+"""Disk images for the tests: GPT, an ESP and a (pre-encrypted LUKS2) root.
 
 This is the "pre-encrypted whole-disk image" of the deploy flow: the root
 partition is LUKS2 with a provisioning passphrase that is published with
@@ -57,12 +57,22 @@ def encrypt(part, passphrase, uuid=None):
          *(['--uuid', uuid] if uuid else []), stdin=passphrase)
 
 
-def gpt_disk(disk, root, esp_mib=8):
-    """Assemble ``disk``: GPT, an empty ESP, then the partition file
-    ``root`` (whole MiB; consumed). :returns: the disk's sha256."""
+def gpt_disk(disk, root, esp_mib=8, esp_tree=None, esp_id=None):
+    """Assemble ``disk``: GPT, the ESP, then the partition file ``root``
+    (whole MiB; consumed). The ESP is FAT (FAT32 from 64 MiB) holding the
+    files of the directory ``esp_tree`` (copied with mtools, no mount), or
+    empty; ``esp_id``: its volume id (8 hex digits, fstab's
+    ``UUID=XXXX-XXXX``). :returns: the disk's sha256."""
     esp = disk + '.esp'
+    if os.path.exists(esp):
+        os.unlink(esp)
     _run('truncate', '-s', '%dM' % esp_mib, esp)
-    _run('mkfs.vfat', '-n', 'EFI', esp)
+    _run('mkfs.vfat', '-n', 'EFI', *(['-F', '32'] if esp_mib >= 64 else []),
+         *(['-i', esp_id] if esp_id else []), esp)
+    if esp_tree and os.listdir(esp_tree):
+        _run('mcopy', '-s', '-p', '-Q', '-i', esp,
+             *sorted(os.path.join(esp_tree, n) for n in os.listdir(esp_tree)),
+             '::/')
     root_mib = os.path.getsize(root) // MIB
     if os.path.exists(disk):
         os.unlink(disk)
