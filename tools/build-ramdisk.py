@@ -120,7 +120,8 @@ def tools_venv(cache):
 def git_repo(path, tag):
     """Make ``path`` a git repository with one commit tagged ``tag``."""
     git = ['git', '-c', 'user.name=ironic-nbde', '-c',
-           'user.email=ironic-nbde@localhost', '-c', 'init.defaultBranch=master']
+           'user.email=ironic-nbde@localhost', '-c',
+           'init.defaultBranch=master']
     run(*git, 'init', '-q', cwd=path)
     run(*git, 'add', '-A', '-f', '.', cwd=path)
     run(*git, 'commit', '-q', '-m', 'import %s' % tag, cwd=path)

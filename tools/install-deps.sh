@@ -18,6 +18,14 @@ APT_PACKAGES=(
     # (debootstrap, cached as a zstd tarball), its disk (the ESP with mtools),
     # and qemu (TCG) with UEFI firmware (OVMF).
     debootstrap zstd mtools qemu-system-x86 ovmf
+    # The VM node (tests/e2e/test_vm_node.py, RECIPES C): a private libvirtd
+    # (the minimal set: NOT libvirt-daemon-system, whose default NAT
+    # network must never exist here), sushy-tools' python3-libvirt, the
+    # GRUB ESP of Ironic's virtual-media ISO (grub-mkimage, mkisofs), and
+    # the IPA ramdisk build (diskimage-builder calls sudo even as root).
+    libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients python3-libvirt
+    grub-efi-amd64-bin grub-common genisoimage
+    sudo cpio squashfs-tools kpartx
 )
 
 missing=()
@@ -41,3 +49,10 @@ echo "== pip install (project + test requirements)"
 .venv/bin/pip install -q --upgrade pip >/dev/null
 .venv/bin/pip install -q -r requirements.txt -r test-requirements.txt
 .venv/bin/pip install -q --no-deps -e . >/dev/null
+
+# sushy-tools (the virtual BMC) beside Debian's python3-libvirt.
+if [ ! -x .venv-sushy/bin/sushy-emulator ]; then
+    echo "== creating .venv-sushy (sushy-tools)"
+    /usr/bin/python3 -m venv --system-site-packages .venv-sushy
+    .venv-sushy/bin/pip install -q sushy-tools==2.2.0
+fi

@@ -1,0 +1,276 @@
+"""A real node: the whole NBDE life of a VM powered and booted by a BMC.
+
+Ironic (``redfish`` + ``redfish-virtual-media`` + ``direct``) boots the
+IPA ramdisk our element builds on a libvirt/qemu VM through sushy-tools;
+IPA inside it runs with its own GenericHardwareManager and ours against
+the VM's virtio disks. The deploy template chosen by a trait encrypts and
+binds the root (pre-encrypted image, re-keyed) and the data disk (chosen
+by a device hint) to sss 2-of-3 at the guest-visible Tang URLs; the VM
+then boots the disk by its own bootloader under OVMF and unlocks through
+Tang. Day 2 rebinds to a changed server set through the ramdisk, a
+negative control keeps the root locked with every Tang down, and manual
+cleaning crypto-erases both disks. Every phase has a hard timeout; the
+harness removes every domain, pool, daemon and forwarder it made.
+"""
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import testtools
+
+from tests.e2e.harness import env as env_mod
+from tests.e2e.harness import ironic_log
+from tests.e2e.harness import netns as netns_mod
+from tests.e2e.harness import policy
+from tests.e2e.harness import prereqs
+from tests.e2e.harness import proofs
+from tests.e2e.harness import ramdisk as ramdisk_mod
+from tests.e2e.harness import vmnode
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+BUILD_IMAGE = os.path.join(ROOT, 'tools', 'build-guest-image.py')
+CACHE = os.environ.get('NBDE_CACHE', '/var/cache/ironic-nbde')
+TRAIT = 'CUSTOM_NBDE_VM'
+DATA_HINT = {'serial': 'nbde-data'}
+EXPECTED = {'root_source': '/dev/mapper/root', 'root_type': 'LUKS2',
+            'root_device': '/dev/vda2', 'data0_type': 'LUKS2',
+            'data0_device': '/dev/vdb'}
+# Hard timeouts per phase (TCG on 2 cores: a ramdisk boot takes minutes).
+DEPLOY_TIMEOUT = 1800
+BOOT_TIMEOUT = 600
+SERVICE_TIMEOUT = 1500
+CLEAN_TIMEOUT = 1500
+LOCKED_GRACE = 45
+# tools/demo.sh --vm runs this test with progress lines.
+LOG = (env_mod.say if os.environ.get('NBDE_E2E_VERBOSE')
+       else (lambda msg: None))
+
+
+def build_inputs():
+    """(guest image description, ramdisk description), cached builds."""
+    ramdisk = ramdisk_mod.build(CACHE)
+    built = subprocess.run(
+        [sys.executable, BUILD_IMAGE, os.path.join(CACHE, 'guest-images'),
+         '--qemu-only', '--reuse', '--keyed'], check=True,
+        stdout=subprocess.PIPE, timeout=2400)
+    return json.loads(built.stdout), ramdisk
+
+
+@contextlib.contextmanager
+def attached(path):
+    """A read-only loop device (with partitions) over a VM disk file;
+    detached by name afterwards."""
+    dev = subprocess.run(['losetup', '--find', '--show', '--read-only',
+                          '--partscan', path], check=True, text=True,
+                         capture_output=True).stdout.strip()
+    if not dev.startswith('/dev/loop'):
+        raise RuntimeError('losetup gave %r' % dev)
+    try:
+        yield dev
+    finally:
+        subprocess.run(['losetup', '--detach', dev], capture_output=True)
+
+
+class VmNodeTest(testtools.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = None
+        cls.skip_reason = prereqs.missing() or vmnode.missing()
+        if cls.skip_reason:
+            return
+        cls.image, cls.ramdisk = build_inputs()
+        cls.rundir = tempfile.mkdtemp(prefix='nbde-vm-')
+        cls.env = vmnode.VmEnvironment(cls.rundir, cls.image, cls.ramdisk,
+                                       nodes=1, tang_servers=4, log=LOG)
+        cls.env.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.env is not None:
+            cls.env.stop()
+            if not os.environ.get('NBDE_E2E_KEEP'):
+                shutil.rmtree(cls.rundir, ignore_errors=True)
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        if self.skip_reason:
+            msg = 'VM node test needs %s' % self.skip_reason
+            if os.environ.get('NBDE_REQUIRE_REAL'):
+                self.fail(msg)
+            self.skipTest(msg)
+        self.figures = {'ramdisk_build': self.ramdisk.get('build_seconds')}
+        self.addCleanup(self._print_figures)
+
+    def _print_figures(self):
+        LOG('summary: %s' % json.dumps(self.figures, indent=1))
+        self.addDetail('figures', testtools.content.text_content(
+            json.dumps(self.figures)))
+
+    # -- helpers ----------------------------------------------------------
+    def recoveries(self):
+        return [len([r for r in s.requests()
+                     if 'POST /rec/' in r and '=> 200' in r])
+                for s in self.env.tang]
+
+    def urls(self, indices):
+        return [self.env.tang_urls()[i] for i in indices]
+
+    def wait_booted(self, node, count, since):
+        report = self.env.wait_report(node, count, BOOT_TIMEOUT)
+        self.assertIsNotNone(report, 'no report %d from the guest; console '
+                             'tail:\n%s' % (
+                                 count, self.env.vms[node.id].console_tail()))
+        self.assertEqual(EXPECTED, {k: v for k, v in report.items()
+                                    if k in EXPECTED})
+        return time.monotonic() - since
+
+    def rebind_cli(self, node, indices, threshold):
+        """``ironic-nbde rebind`` run where the guest URLs resolve."""
+        ns = netns_mod.Namespace(
+            self.rundir, self.env.procs, 'nbde-vm-cli-%d' % os.getpid(),
+            [(ip, 80, s.port) for ip, s in zip(self.env.tang_aliases,
+                                                self.env.tang)],
+            loopback=[self.env.ironic.port])
+        self.addCleanup(ns.stop)
+        ns.start()
+        cmd = [os.path.join(os.path.dirname(sys.executable), 'ironic-nbde'),
+               '--os-cloud', 'nbde-e2e', '-f', 'json', 'rebind', node.name,
+               '--threshold', str(threshold), '--yes']
+        for url in self.urls(indices):
+            cmd += ['--tang', url]
+        proc = subprocess.run(ns.command(*cmd), env=self.env.cli_env(),
+                              capture_output=True, text=True, timeout=300)
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        ns.stop()
+        return json.loads(proc.stdout)
+
+    # -- the flow ---------------------------------------------------------
+    def test_vm_node_lifecycle(self):
+        env = self.env
+        bm = env.conn.baremetal
+        args = policy.encrypt_args(env.tang[:3], threshold=2,
+                                   urls=self.urls(range(3)),
+                                   passphrase=self.image[
+                                       'provisioning_passphrase'])
+        args['disks'] = [DATA_HINT]
+        bm.create_deploy_template(TRAIT, policy.deploy_steps(args))
+        node = env.enroll('vm-node')
+
+        # Deploy by trait -> the NBDE deploy template -> active.
+        LOG('phase: deploy %s by trait %s (sss 2-of-3 at %s, data disk by '
+            'hint %s)' % (node.name, TRAIT, ', '.join(self.urls(range(3))),
+                          DATA_HINT))
+        start = time.monotonic()
+        result = env.deploy(node, traits=[TRAIT], timeout=DEPLOY_TIMEOUT)
+        self.figures['deploy_to_active'] = round(time.monotonic() - start)
+        self.figures.update(ironic_log.deploy_figures(
+            env.ironic.log_path, node.id))
+        self.assertEqual('active', result.provision_state)
+        record = result.properties['nbde']
+        self.assertEqual({'/dev/vda2', '/dev/vdb'},
+                         {d['device'] for d in record['devices']})
+        root_entry = next(d for d in record['devices']
+                          if d['device'] == '/dev/vda2')
+        self.assertEqual(self.image['luks_uuid'], root_entry['luks_uuid'])
+        for device in record['devices']:
+            self.assertEqual(self.urls(range(3)),
+                             [s['url'] for s in device['tang']])
+
+        LOG('phase: active; waiting for the disk to boot and unlock')
+        # Ironic booted the disk: OVMF -> its bootloader -> initramfs ->
+        # root unlocked through Tang, data volume opened.
+        self.figures['active_to_unlocked'] = round(
+            self.wait_booted(node, 1, time.monotonic()))
+        with attached(node.nbde_disks['root']) as dev:
+            self.assertFalse(proofs.opens(
+                dev + 'p2', self.image['provisioning_passphrase'].encode()))
+
+        # Reboot through Redfish with server 0 stopped: 2 of 3 suffice.
+        LOG('phase: reboot through Redfish with Tang server 0 stopped')
+        env.tang[0].stop()
+        before = self.recoveries()
+        try:
+            start = time.monotonic()
+            env.reboot(node)
+            self.figures['reboot_to_unlocked'] = round(
+                self.wait_booted(node, 2, start))
+        finally:
+            env.tang[0].restart()
+        after = self.recoveries()
+        self.assertEqual(before[0], after[0])
+        self.assertGreaterEqual(after[1] - before[1], 2)
+        self.assertGreaterEqual(after[2] - before[2], 2)
+
+        # Day 2: rebind to {1, 2, 3} through the ramdisk; the node returns
+        # to active and boots its disk again.
+        LOG('phase: ironic-nbde rebind to %s'
+            % ', '.join(self.urls([1, 2, 3])))
+        rows = self.rebind_cli(node, [1, 2, 3], threshold=2)
+        self.assertEqual('servicing', rows[0]['action'])
+        start = time.monotonic()
+        result = env._run_agent(node, [], ('active',), SERVICE_TIMEOUT,
+                                'service')
+        self.figures['rebind_to_active'] = round(time.monotonic() - start)
+        self.assertEqual('service.nbde_rebind',
+                         result.properties['nbde']['step'])
+        for device in result.properties['nbde']['devices']:
+            self.assertEqual(self.urls([1, 2, 3]),
+                             [s['url'] for s in device['tang']])
+        self.wait_booted(node, 3, start)
+        # The next boot unlocks with the new set alone: 0 and 1 down.
+        LOG('phase: reboot with Tang servers 0 and 1 stopped')
+        for server in env.tang[:2]:
+            server.stop()
+        before = self.recoveries()
+        try:
+            env.reboot(node)
+            self.wait_booted(node, 4, time.monotonic())
+        finally:
+            for server in env.tang[:2]:
+                server.restart()
+        after = self.recoveries()
+        self.assertEqual(before[:2], after[:2])
+        self.assertGreaterEqual(after[3] - before[3], 2)
+
+        # Negative control: every Tang down, the guest waits at the prompt.
+        LOG('phase: negative control, every Tang server stopped')
+        vm = env.vms[node.id]
+        for server in env.tang:
+            server.stop()
+        before = self.recoveries()
+        try:
+            mark = vm.console_size()
+            env.reboot(node)
+            prompted = vm.wait_prompt(mark, BOOT_TIMEOUT, LOCKED_GRACE)
+        finally:
+            for server in env.tang:
+                server.restart()
+        self.assertTrue(prompted, vm.console_tail())
+        self.assertEqual(4, len(vm.reports()))
+        self.assertEqual(before, self.recoveries())
+        bm.set_node_power_state(node, 'power off', wait=True, timeout=120)
+
+        # Tear-down: manual cleaning crypto-erases both disks.
+        LOG('phase: manual cleaning with nbde_crypto_erase')
+        start = time.monotonic()
+        result = env.clean(node, [{'interface': 'deploy',
+                                   'step': 'nbde_crypto_erase'}],
+                           timeout=CLEAN_TIMEOUT)
+        self.figures['crypto_erase_clean'] = round(time.monotonic() - start)
+        self.assertEqual('manageable', result.provision_state)
+        self.assertNotIn('nbde', result.properties)
+        with attached(node.nbde_disks['root']) as root, \
+                attached(node.nbde_disks['data'][0]) as data:
+            for dev in (root + 'p2', data):
+                self.assertFalse(proofs.nothing_opens(dev)['luks_header'],
+                                 dev)
