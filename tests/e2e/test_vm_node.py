@@ -163,7 +163,8 @@ class VmNodeTest(testtools.TestCase):
                                    passphrase=self.image[
                                        'provisioning_passphrase'])
         args['disks'] = [DATA_HINT]
-        bm.create_deploy_template(TRAIT, policy.deploy_steps(args))
+        bm.create_deploy_template(name=TRAIT,
+                                  steps=policy.deploy_steps(args))
         node = env.enroll('vm-node')
 
         # Deploy by trait -> the NBDE deploy template -> active.
