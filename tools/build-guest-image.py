@@ -253,7 +253,10 @@ def root_partition(tree, workdir, luks_uuid, plain):
 
 
 def recipe(tarball, *options):
-    """A digest of everything the image is made from."""
+    """A digest of everything the image is made from: the root tree (its
+    name carries the package list, systemd-boot included), the options,
+    this tool (``CMDLINE``, the ESP sizing), ``images.py`` (GPT, ESP, LUKS
+    assembly), the element (its boot loader step) and the report unit."""
     digest = hashlib.sha256(repr((os.path.basename(tarball),
                                   options)).encode())
     paths = [os.path.abspath(__file__), os.path.abspath(images.__file__)]

@@ -36,7 +36,10 @@ ALIASES = ['10.0.2.100', '10.0.2.101', '10.0.2.102']
 CACHE = os.environ.get('NBDE_CACHE', '/var/cache/ironic-nbde')
 EXPECTED = {'root_source': '/dev/mapper/root', 'root_type': 'LUKS2',
             'root_device': '/dev/vda2', 'data0_type': 'LUKS2',
-            'data0_device': '/dev/vdb'}
+            'data0_device': '/dev/vdb',
+            # The booted system mounts its ESP and sees systemd-boot there:
+            # kernel updates would reach the boot loader.
+            'esp_type': 'vfat', 'bootloader_installed': 'yes'}
 
 
 def cached_tree():
