@@ -1,16 +1,18 @@
 """Figures read off the conductor's own log (``ironic.log``).
 
-Ironic logs when it starts each deploy step on a node ("Executing
-{'step': ...} on node UUID") and when one finished ("Node UUID finished
-deploy step ..."), the first agent lookup and heartbeat (debug), and the
-end of the deploy. The NBDE steps' own time is the span between their
-start and their finish; the rest of the deploy is everything else.
+Ironic logs each deploy step as it starts it on a node ("Executing
+{'step': ...} on node UUID", ironic.conductor.deployments), the agent's
+heartbeats, and the end of the deploy ("Successfully deployed node"). An
+asynchronous agent step runs from its start to the start of the step
+after it, so the NBDE steps' own time is the sum of those spans; the
+share is of the conductor's whole deploy.
 """
 
 import datetime
 import re
 
 _TIME = re.compile(r'^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) ')
+_STEP = re.compile(r"'step': '([a-z_]+)'")
 
 
 def _events(path, node_id):
@@ -22,38 +24,30 @@ def _events(path, node_id):
                     m.group(1), '%Y-%m-%d %H:%M:%S.%f'), line
 
 
-def _step(line):
-    m = re.search(r"'step': '([a-z_]+)'", line)
-    return m and m.group(1)
-
-
 def deploy_figures(path, node_id, prefix='nbde_'):
-    """Seconds: power-on -> first heartbeat, the NBDE steps, the deploy
-    as the conductor saw it, and NBDE's share of it (rounded)."""
-    started, finished = {}, {}
-    first = {}
+    """Seconds: deploy start -> first heartbeat (the ramdisk's boot and
+    lookup), the NBDE steps, the conductor's deploy, NBDE's share."""
+    steps, marks = [], {}
     for when, line in _events(path, node_id):
-        step = _step(line)
-        if 'Executing' in line and step:
-            started.setdefault(step, when)
-        elif 'finished deploy step' in line and step:
-            finished[step] = when
-        elif 'Heartbeat' in line or 'heartbeat' in line:
-            first.setdefault('heartbeat', when)
-        elif 'power on' in line.lower() or 'power_on' in line:
-            first.setdefault('power_on', when)
-        elif 'Successfully deployed' in line:
-            first['deployed'] = when
-        first.setdefault('start', when)
-    nbde = sum((finished[s] - started[s]).total_seconds()
-               for s in started if s.startswith(prefix) and s in finished)
+        marks.setdefault('start', when)
+        m = _STEP.search(line)
+        if 'ironic.conductor.deployments' in line and 'Executing' in line \
+                and m:
+            steps.append((when, m.group(1)))
+        elif 'Heartbeat from node' in line:
+            marks.setdefault('heartbeat', when)
+        elif 'Successfully deployed node' in line:
+            marks['deployed'] = when
+    ends = [w for w, _ in steps[1:]] + [marks.get('deployed')]
+    nbde = sum((end - start).total_seconds()
+               for (start, name), end in zip(steps, ends)
+               if name.startswith(prefix) and end is not None)
     out = {'nbde_steps': round(nbde, 1)}
-    if 'heartbeat' in first:
-        out['power_on_to_first_heartbeat'] = round((
-            first['heartbeat'] - first.get('power_on', first['start'])
-        ).total_seconds())
-    if 'deployed' in first:
-        total = (first['deployed'] - first['start']).total_seconds()
+    if 'heartbeat' in marks:
+        out['deploy_start_to_first_heartbeat'] = round(
+            (marks['heartbeat'] - marks['start']).total_seconds())
+    if 'deployed' in marks:
+        total = (marks['deployed'] - marks['start']).total_seconds()
         out['conductor_deploy'] = round(total)
         out['nbde_share'] = round(nbde / total, 3) if total else None
     return out
