@@ -31,18 +31,31 @@ def _encrypt(args):
     from ironic_nbde.tang import pins
     config, policy = common.pin_config(args)
     plaintext = sys.stdin.buffer.read()
-    jwe = pins.encrypt(args.pin, config, plaintext, policy)
+    jwe = pins.encrypt(args.pin, config, plaintext, policy,
+                       common.tang_client(args))
     sys.stdout.write(jwe)
     sys.stdout.flush()
     return 0
 
 
 def _decrypt(args):
+    from ironic_nbde.tang import jwe
     from ironic_nbde.tang import pins
-    data = pins.decrypt(sys.stdin.buffer.read())
+    data = pins.decrypt(sys.stdin.buffer.read(jwe.MAX_SIZE + 1),
+                        common.tang_client(args))
     sys.stdout.buffer.write(data)
     sys.stdout.flush()
     return 0
+
+
+def _seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0
+    if not 0.5 <= value <= 3600:
+        raise argparse.ArgumentTypeError('must be 0.5 to 3600 seconds')
+    return value
 
 
 def build_parser():
@@ -50,6 +63,10 @@ def build_parser():
                      description='clevis-compatible tang and sss pins.')
     parser.add_argument('--debug', action='store_true',
                         help='log debug messages to stderr (never secrets)')
+    parser.add_argument('--deadline', type=_seconds, metavar='SECONDS',
+                        help='give up on a Tang server after this many '
+                             'seconds per request, retries included '
+                             '(default 15)')
     sub = parser.add_subparsers(dest='command', required=True,
                                 parser_class=_Parser)
     enc = sub.add_parser('encrypt', help='encrypt stdin to a pin policy')
