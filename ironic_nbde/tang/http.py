@@ -267,9 +267,22 @@ def _describe(exc):
         return 'server closed the connection without answering'
     if isinstance(exc, socket.gaierror):
         return 'cannot resolve host (%s)' % exc.strerror
+    if isinstance(exc, (http.client.BadStatusLine, http.client.LineTooLong,
+                        http.client.UnknownProtocol)):
+        return 'the answer is not HTTP/1.x'
+    if isinstance(exc, http.client.IncompleteRead):
+        return 'the answer ended early (%d bytes read)' % len(exc.partial)
     if isinstance(exc, (ValueError, UnicodeError)):
-        return 'cannot send the request (%s)' % exc
-    return '%s: %s' % (type(exc).__name__, exc)
+        return 'cannot send the request (%s)' % _printable(exc)
+    return '%s: %s' % (type(exc).__name__, _printable(exc))
+
+
+def _printable(exc):
+    # What a server sent may end up in an exception's text: keep the
+    # error one short, printable line.
+    text = ''.join(c if c.isprintable() and c.isascii() else '?'
+                   for c in str(exc))
+    return text[:200]
 
 
 def _status_hint(status):
