@@ -48,22 +48,14 @@ def _decrypt(args):
     return 0
 
 
-def _seconds(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0
-    if not 0.5 <= value <= 3600:
-        raise argparse.ArgumentTypeError('must be 0.5 to 3600 seconds')
-    return value
-
-
 def build_parser():
     parser = _Parser(prog='ironic-nbde-clevis',
                      description='clevis-compatible tang and sss pins.')
     parser.add_argument('--debug', action='store_true',
                         help='log debug messages to stderr (never secrets)')
-    parser.add_argument('--deadline', type=_seconds, metavar='SECONDS',
+    from ironic_nbde.tang import http
+    parser.add_argument('--deadline', type=http.deadline_arg,
+                        metavar='SECONDS',
                         help='give up on a Tang server after this many '
                              'seconds per request, retries included '
                              '(default 15)')

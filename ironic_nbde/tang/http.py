@@ -10,6 +10,7 @@ accepts and never answers is given up on at the deadline. Errors name the
 method, the URL and the cause.
 """
 
+import argparse
 import dataclasses
 import http.client
 import re
@@ -37,6 +38,17 @@ class Settings:
     retry_backoff: float = 0.25
     max_response_size: int = 262144
     deadline: float = 15.0
+
+
+def deadline_arg(text):
+    """argparse type of a command's ``--deadline``-style option."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0
+    if not 0.5 <= value <= 3600:
+        raise argparse.ArgumentTypeError('must be 0.5 to 3600 seconds')
+    return value
 
 
 @dataclasses.dataclass(frozen=True)
