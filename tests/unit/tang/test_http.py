@@ -42,6 +42,14 @@ class HttpTest(base.TestCase):
         self.addCleanup(srv.shutdown)
         return srv, 'http://127.0.0.1:%d' % srv.server_address[1]
 
+    def listener(self):
+        """A loopback socket that accepts but never answers by itself."""
+        sock = socket.socket()
+        sock.bind(('127.0.0.1', 0))
+        sock.listen(8)
+        self.addCleanup(sock.close)
+        return sock, 'http://127.0.0.1:%d/adv' % sock.getsockname()[1]
+
     def test_ok_and_post(self):
         srv, url = self.serve((200, b'{"a": 1}'))
         client = nbde_http.Client(FAST)
@@ -91,11 +99,7 @@ class HttpTest(base.TestCase):
         self.assertIn(url, str(exc))
 
     def test_black_hole_costs_only_the_timeouts(self):
-        sock = socket.socket()
-        sock.bind(('127.0.0.1', 0))
-        sock.listen(8)
-        self.addCleanup(sock.close)
-        url = 'http://127.0.0.1:%d/adv' % sock.getsockname()[1]
+        sock, url = self.listener()
         settings = nbde_http.Settings(connect_timeout=0.2, read_timeout=0.2,
                                       retries=0)
         start = time.monotonic()
@@ -108,10 +112,7 @@ class HttpTest(base.TestCase):
     def test_drip_is_cut_at_the_deadline(self):
         # One byte every 0.1 s never trips the 0.5 s read timeout; only
         # the overall deadline ends it.
-        sock = socket.socket()
-        sock.bind(('127.0.0.1', 0))
-        sock.listen(8)
-        self.addCleanup(sock.close)
+        sock, url = self.listener()
 
         def drip():
             conn, _ = sock.accept()
@@ -127,7 +128,6 @@ class HttpTest(base.TestCase):
                     pass
 
         threading.Thread(target=drip, daemon=True).start()
-        url = 'http://127.0.0.1:%d/adv' % sock.getsockname()[1]
         settings = nbde_http.Settings(read_timeout=0.5, deadline=1.0,
                                       max_response_size=4096)
         start = time.monotonic()
@@ -138,11 +138,7 @@ class HttpTest(base.TestCase):
                       str(exc))
 
     def test_one_deadline_across_retries(self):
-        sock = socket.socket()
-        sock.bind(('127.0.0.1', 0))
-        sock.listen(8)
-        self.addCleanup(sock.close)
-        url = 'http://127.0.0.1:%d/adv' % sock.getsockname()[1]
+        sock, url = self.listener()
         settings = nbde_http.Settings(read_timeout=10, retries=2,
                                       deadline=1.0)
         start = time.monotonic()
