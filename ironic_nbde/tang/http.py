@@ -194,8 +194,10 @@ class Client:
                    timeout=min(self.settings.connect_timeout, remaining))
         watchdog = _Watchdog(conn, end)
         try:
+            watchdog.start()  # also bounds a TLS handshake
             conn.connect()
-            watchdog.start()
+            if watchdog.fired:
+                raise _Deadline(self.settings.deadline)
             conn.sock.settimeout(self.settings.read_timeout)
             path = parts.path or '/'
             conn.request(method, path, body=body, headers=headers)
