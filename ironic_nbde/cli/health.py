@@ -40,6 +40,7 @@ def server_state(url, thp, client):
     :returns: :class:`ServerState`; never raises for server trouble.
     """
     try:
+        keys.check_thumbprint(thp)
         adv = advertisement.fetch(url, client=client)
     except exception.TangHTTPError as e:
         return ServerState(UNREACHABLE, str(e))

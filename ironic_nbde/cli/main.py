@@ -59,6 +59,10 @@ def build_parser(argv):
         description='Network Bound Disk Encryption for Ironic nodes.')
     parser.add_argument('-f', '--format', choices=output.FORMATS,
                         default='table', help='output format')
+    parser.add_argument('--tang-deadline', type=http.deadline_arg,
+                        default=http.Settings.deadline, metavar='SECONDS',
+                        help='give up on a Tang server after this many '
+                             'seconds per request, retries included')
     sub = parser.add_subparsers(dest='command', required=True)
     tmpl = sub.add_parser('template', help='deploy templates')
     tsub = tmpl.add_subparsers(dest='action', required=True)
@@ -188,8 +192,9 @@ def main(argv=None, out=None):
         else:
             region = os_config.OpenStackConfig().get_one(
                 argparse=cloud_args)
-            admin = library.NbdeAdmin(connection.Connection(config=region),
-                                      http.Client())
+            admin = library.NbdeAdmin(
+                connection.Connection(config=region),
+                http.Client(http.Settings(deadline=args.tang_deadline)))
             data, code = _ACTIONS[key](admin, args)
     except (exception.NbdeError, sdk_exceptions.SDKException) as e:
         print('ironic-nbde: error: %s' % e, file=sys.stderr)

@@ -31,15 +31,18 @@ def _encrypt(args):
     from ironic_nbde.tang import pins
     config, policy = common.pin_config(args)
     plaintext = sys.stdin.buffer.read()
-    jwe = pins.encrypt(args.pin, config, plaintext, policy)
+    jwe = pins.encrypt(args.pin, config, plaintext, policy,
+                       common.tang_client(args))
     sys.stdout.write(jwe)
     sys.stdout.flush()
     return 0
 
 
 def _decrypt(args):
+    from ironic_nbde.tang import jwe
     from ironic_nbde.tang import pins
-    data = pins.decrypt(sys.stdin.buffer.read())
+    data = pins.decrypt(sys.stdin.buffer.read(jwe.MAX_SIZE + 1),
+                        common.tang_client(args))
     sys.stdout.buffer.write(data)
     sys.stdout.flush()
     return 0
@@ -50,6 +53,12 @@ def build_parser():
                      description='clevis-compatible tang and sss pins.')
     parser.add_argument('--debug', action='store_true',
                         help='log debug messages to stderr (never secrets)')
+    from ironic_nbde.tang import http
+    parser.add_argument('--deadline', type=http.deadline_arg,
+                        metavar='SECONDS',
+                        help='give up on a Tang server after this many '
+                             'seconds per request, retries included '
+                             '(default 15)')
     sub = parser.add_subparsers(dest='command', required=True,
                                 parser_class=_Parser)
     enc = sub.add_parser('encrypt', help='encrypt stdin to a pin policy')

@@ -1,7 +1,5 @@
 """What the ``ironic-nbde-clevis`` subcommands share."""
 
-import json
-
 from ironic_nbde import exception
 
 
@@ -12,10 +10,22 @@ def pin_config(args):
     :raises: InvalidConfig when CONFIG is not JSON.
     """
     from ironic_nbde.tang import advertisement
+    from ironic_nbde.tang import safejson
     try:
-        config = json.loads(args.config)
-    except ValueError:
+        config = safejson.loads(args.config, max_size=65536)
+    except ValueError as exc:
         raise exception.InvalidConfig(what=args.pin,
                                       reason='configuration is malformed '
-                                             '(not JSON)')
+                                             '(%s)' % exc)
     return config, advertisement.Trust(trust_on_first_use=args.yes)
+
+
+def tang_client(args):
+    """The Tang HTTP client of a command, with its ``--deadline``."""
+    import dataclasses
+
+    from ironic_nbde.tang import http
+    settings = http.Settings()
+    if getattr(args, 'deadline', None):
+        settings = dataclasses.replace(settings, deadline=args.deadline)
+    return http.Client(settings)

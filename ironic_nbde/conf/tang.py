@@ -21,6 +21,14 @@ opts = [
     cfg.IntOpt('max_response_size', default=262144, min=1024,
                help='Largest Tang response body accepted, in bytes. A Tang '
                     'advertisement is a few KiB.'),
+    cfg.FloatOpt('deadline', default=15.0, min=0.5,
+                 help='Overall seconds one Tang operation (an '
+                      'advertisement fetch or a key recovery) may take: '
+                      'connecting, the whole answer and every retry. A '
+                      'server that answers slowly, a byte at a time, or '
+                      'never, is given up on at this deadline; an sss '
+                      'policy waits no longer than this for its '
+                      'servers.'),
 ]
 
 
@@ -37,4 +45,5 @@ def http_settings(conf):
                          read_timeout=group.read_timeout,
                          retries=group.retries,
                          retry_backoff=group.retry_backoff,
-                         max_response_size=group.max_response_size)
+                         max_response_size=group.max_response_size,
+                         deadline=group.deadline)

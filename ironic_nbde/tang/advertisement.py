@@ -29,6 +29,7 @@ import logging
 from ironic_nbde import exception
 from ironic_nbde.tang import http
 from ironic_nbde.tang import keys
+from ironic_nbde.tang import safejson
 
 LOG = logging.getLogger(__name__)
 
@@ -95,25 +96,32 @@ def parse(raw, source, anchors=()):
         return exception.AdvertisementError(source=source, reason=reason)
 
     try:
-        jws = raw if isinstance(raw, dict) else json.loads(raw)
-        payload_b64 = jws['payload']
-        payload = json.loads(keys.b64d(payload_b64))
-        key_list = payload['keys']
-    except (ValueError, TypeError, KeyError, UnicodeDecodeError):
-        raise fail('not a JWS carrying a JWK set')
-    if (not isinstance(key_list, list)
-            or not all(isinstance(k, dict) for k in key_list)):
-        raise fail('payload "keys" is not a list of JWKs')
+        jws = raw if isinstance(raw, dict) else safejson.loads(raw)
+    except ValueError as exc:
+        raise fail('not a JWS: %s' % exc)
+    if not isinstance(jws, dict) or not isinstance(jws.get('payload'), str):
+        raise fail('not a JWS in JSON serialization (no "payload" string)')
+    payload_b64 = jws['payload']
+    try:
+        payload = safejson.loads(keys.b64d(payload_b64))
+    except ValueError as exc:
+        raise fail('payload is not base64url JSON: %s' % exc)
+    try:
+        key_list = keys.check_jwks(payload)
+    except ValueError as exc:
+        raise fail('payload is not a valid JWK set: %s' % exc)
     sigs = jws.get('signatures')
     if sigs is None:
         sigs = [{k: jws[k] for k in ('protected', 'signature', 'header')
                  if k in jws}]
     if not isinstance(sigs, list) or not sigs:
         raise fail('it has no signatures')
+    if len(sigs) > keys.MAX_KEYS:
+        raise fail('more than %d signatures' % keys.MAX_KEYS)
     own = keys.signing_keys(key_list)
     if not own:
         raise fail('its payload has no signing (verify) key')
-    candidates = own + [dict(a) for a in anchors]
+    candidates = own + [dict(a) for a in anchors if _usable(a)]
     signers = []
     for index, sig in enumerate(sigs):
         key = _verify_one(payload_b64, sig, candidates)
@@ -131,14 +139,16 @@ def parse(raw, source, anchors=()):
 
 
 def _verify_one(payload_b64, sig, candidates):
-    if not isinstance(sig, dict) or 'signature' not in sig:
+    if (not isinstance(sig, dict) or not isinstance(sig.get('signature'), str)
+            or not isinstance(sig.get('protected', ''), str)
+            or not isinstance(sig.get('header', {}), dict)):
         return None
     try:
-        header = json.loads(keys.b64d(sig.get('protected', '')))
-    except (ValueError, TypeError):
+        header = safejson.loads(keys.b64d(sig.get('protected', '')))
+    except ValueError:
         return None
     alg = header.get('alg') if isinstance(header, dict) else None
-    if alg not in _ALLOWED_ALGS:
+    if not isinstance(alg, str) or alg not in _ALLOWED_ALGS:
         return None
     flat = json.dumps({'payload': payload_b64,
                        'protected': sig.get('protected', ''),
@@ -154,10 +164,19 @@ def _verify_one(payload_b64, sig, candidates):
             obj.verify(key, alg=alg)
         except (jwcrypto_jws.InvalidJWSSignature,
                 jwcrypto_jws.InvalidJWSObject, jwc.JWException,
-                ValueError, TypeError):
+                ValueError, TypeError, KeyError, AttributeError):
+            # Whatever jwcrypto makes of hostile input, it did not verify.
             continue
         return cand
     return None
+
+
+def _usable(anchor):
+    try:
+        keys.public_key(anchor, 'anchor')
+    except ValueError:
+        return False
+    return True
 
 
 def _public_members(jwk):
@@ -197,6 +216,8 @@ def trust(adv, pinned=(), policy=PINNED_ONLY):
 def fetch(url, thp=None, client=None, anchors=()):
     """GET ``/adv`` (or ``/adv/{thp}``) from a Tang server and verify it."""
     base = http.normalize_url(url)
+    if thp is not None:
+        keys.check_thumbprint(thp)
     target = base + '/adv' + ('/' + thp if thp else '')
     resp = (client or http.Client()).get(target)
     return parse(resp.body, target, anchors=anchors)
@@ -206,14 +227,23 @@ def load_inline(adv, url, anchors=()):
     """Load the ``adv`` member of a clevis tang config (object or file)."""
     if isinstance(adv, dict):
         return parse(adv, 'inline advertisement for %s' % url, anchors)
+    if isinstance(adv, str) and (not adv or '\0' in adv):
+        raise exception.InvalidConfig(
+            what='tang', reason='"adv" file name is empty or has a NUL')
     if not isinstance(adv, str):
         raise exception.InvalidConfig(
             what='tang', reason='"adv" must be an object or a file name')
     if not os.path.isfile(adv):
         raise exception.InvalidConfig(
             what='tang', reason="advertisement file '%s' not found" % adv)
-    with open(adv, 'rb') as f:
-        return parse(f.read(), "advertisement file '%s'" % adv, anchors)
+    try:
+        with open(adv, 'rb') as f:
+            raw = f.read(safejson.MAX_SIZE + 1)
+    except OSError as exc:
+        raise exception.InvalidConfig(
+            what='tang', reason="cannot read advertisement file '%s': %s"
+                                % (adv, exc.strerror))
+    return parse(raw, "advertisement file '%s'" % adv, anchors)
 
 
 def obtain(url, thp=None, adv=None, policy=PINNED_ONLY, client=None):

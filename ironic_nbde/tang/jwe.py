@@ -20,11 +20,14 @@ from jwcrypto import jwk as jwcrypto_jwk
 
 from ironic_nbde import exception
 from ironic_nbde.tang import keys
+from ironic_nbde.tang import safejson
 
 # Content encryption a clevis JWE may use (clevis itself writes A256GCM).
 _ENC_BITS = {'A128GCM': 128, 'A192GCM': 192, 'A256GCM': 256}
 # Cap on inflated plaintext: clevis secrets are small (LUKS keys, shares).
 _MAX_PLAINTEXT = 1 << 20
+# Cap on a compact JWE: a 3-server sss token is ~6 KB.
+MAX_SIZE = 1 << 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,21 +66,28 @@ def parse(text):
             raise exception.JWEError(reason='not ASCII text')
     if not isinstance(text, str):
         raise exception.JWEError(reason='not a string')
+    if len(text) > MAX_SIZE:
+        raise exception.JWEError(reason='larger than %d bytes' % MAX_SIZE)
     parts = text.strip().split('.')
     if len(parts) != 5:
         raise exception.JWEError(
             reason='compact serialization needs 5 parts, got %d'
                    % len(parts))
     try:
-        header = json.loads(keys.b64d(parts[0]))
         raw = [keys.b64d(p) for p in parts[1:]]
-    except (ValueError, TypeError):
-        raise exception.JWEError(reason='a part is not valid base64url/JSON')
+    except ValueError:
+        raise exception.JWEError(reason='a part is not valid base64url')
+    try:
+        header = safejson.loads(keys.b64d(parts[0]))
+    except ValueError as exc:
+        raise exception.JWEError(
+            reason='protected header is not base64url JSON: %s' % exc)
     if not isinstance(header, dict):
         raise exception.JWEError(reason='protected header is not an object')
-    if header.get('enc') not in _ENC_BITS:
-        raise exception.JWEError(
-            reason='unsupported enc %r' % header.get('enc'))
+    enc = header.get('enc')
+    if not isinstance(enc, str) or enc not in _ENC_BITS:
+        raise exception.JWEError(reason='unsupported enc %s'
+                                        % repr(enc)[:40])
     if len(raw[1]) != 12 or len(raw[3]) != 16:
         raise exception.JWEError(reason='IV or tag has the wrong length '
                                         '(truncated JWE?)')
@@ -94,7 +104,7 @@ def ecdh_es_key(shared_x, header):
     try:
         apu = keys.b64d(header.get('apu', ''))
         apv = keys.b64d(header.get('apv', ''))
-    except (ValueError, TypeError):
+    except ValueError:
         raise exception.JWEError(reason='malformed apu/apv')
     bits = _ENC_BITS[enc]
     other = (field(enc.encode('ascii')) + field(apu) + field(apv)
@@ -115,14 +125,19 @@ def decrypt(compact, cek):
     except (crypto_exc.InvalidTag, ValueError):
         raise exception.JWEError(reason='content authentication failed '
                                         '(wrong key or tampered JWE)')
-    if compact.header.get('zip') == 'DEF':
+    zip_ = compact.header.get('zip')
+    if zip_ == 'DEF':
         inflater = zlib.decompressobj(-15)
-        data = inflater.decompress(data, _MAX_PLAINTEXT)
+        try:
+            data = inflater.decompress(data, _MAX_PLAINTEXT)
+        except zlib.error:
+            raise exception.JWEError(reason='plaintext does not inflate '
+                                            '(zip DEF)')
         if inflater.unconsumed_tail:
             raise exception.JWEError(reason='inflated plaintext too large')
     elif 'zip' in compact.header:
-        raise exception.JWEError(
-            reason='unsupported zip %r' % compact.header['zip'])
+        raise exception.JWEError(reason='unsupported zip %s'
+                                        % repr(zip_)[:40])
     return data
 
 

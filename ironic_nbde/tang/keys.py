@@ -36,7 +36,9 @@ def b64d(data):
         (the standard decoder would silently skip it).
     """
     if isinstance(data, str):
-        data = data.encode('ascii')
+        data = data.encode('ascii', 'replace')
+    if not isinstance(data, bytes):
+        raise ValueError('not a base64url string')
     if not _B64URL.fullmatch(data) or len(data) % 4 == 1:
         raise ValueError('not unpadded base64url')
     return base64.urlsafe_b64decode(data + b'=' * (-len(data) % 4))
@@ -54,8 +56,29 @@ def thumbprint(jwk, alg=DEFAULT_THP_ALG):
     except (KeyError, TypeError):
         raise exception.InvalidConfig(
             what='JWK', reason='not an EC key with crv, kty, x and y')
+    if not all(isinstance(v, str) for v in members.values()):
+        raise exception.InvalidConfig(
+            what='JWK', reason='crv, kty, x and y must be strings')
     canon = json.dumps(members, separators=(',', ':'), sort_keys=True)
     return b64e(THP_ALGS[alg](canon.encode('utf-8')).digest())
+
+
+_THP = re.compile(r'[A-Za-z0-9_-]{1,86}')
+
+
+def check_thumbprint(thp, what='thp'):
+    """Check a thumbprint is base64url of a plausible length (S512 at
+    most), so it can go into a URL path as it is.
+
+    :raises: InvalidConfig.
+    """
+    if not isinstance(thp, str):
+        raise exception.InvalidConfig(
+            what='tang', reason="'%s' must be a string" % what)
+    if not _THP.fullmatch(thp):
+        raise exception.InvalidConfig(
+            what='tang', reason="'%s' is not a base64url thumbprint" % what)
+    return thp
 
 
 def matches(jwk, thp):
@@ -64,7 +87,9 @@ def matches(jwk, thp):
 
 
 def has_op(jwk, op):
-    return op in (jwk.get('key_ops') or ())
+    """Whether a JWK lists ``op`` in ``key_ops`` (a list of strings)."""
+    ops = jwk.get('key_ops') if isinstance(jwk, dict) else None
+    return isinstance(ops, list) and op in ops
 
 
 def signing_keys(keys):
@@ -77,6 +102,45 @@ def exchange_keys(keys):
     return [k for k in keys if has_op(k, 'deriveKey')]
 
 
+MAX_KEYS = 64
+
+
+def check_jwks(jwks):
+    """Validate a public JWK set as Tang advertises it.
+
+    Every key is an object whose ``key_ops`` (if any) is a list of strings
+    and whose ``kty``/``crv``/``alg`` (if any) are strings; every signing
+    or exchange key is a valid public EC point on a supported curve, with
+    no private part.
+
+    :returns: the list of keys.
+    :raises: ValueError naming the first key that is wrong.
+    """
+    if not isinstance(jwks, dict) or not isinstance(jwks.get('keys'), list):
+        raise ValueError('not a JWK set (an object with a "keys" list)')
+    key_list = jwks['keys']
+    if len(key_list) > MAX_KEYS:
+        raise ValueError('more than %d keys' % MAX_KEYS)
+    for index, jwk in enumerate(key_list):
+        what = 'key %d' % (index + 1)
+        if not isinstance(jwk, dict):
+            raise ValueError('%s is not an object' % what)
+        ops = jwk.get('key_ops', [])
+        if (not isinstance(ops, list)
+                or not all(isinstance(op, str) for op in ops)):
+            raise ValueError('%s: "key_ops" must be a list of strings'
+                             % what)
+        for member in ('kty', 'crv', 'alg', 'kid'):
+            if member in jwk and not isinstance(jwk[member], str):
+                raise ValueError('%s: "%s" must be a string'
+                                 % (what, member))
+        if 'verify' in ops or 'deriveKey' in ops:
+            if 'd' in jwk:
+                raise ValueError('%s carries a private key' % what)
+            public_key(jwk, what)
+    return key_list
+
+
 def public_key(jwk, what='key'):
     """Validate an EC JWK and return it as a cryptography public key.
 
@@ -87,10 +151,11 @@ def public_key(jwk, what='key'):
     """
     if not isinstance(jwk, dict) or jwk.get('kty') != 'EC':
         raise ValueError('%s is not an EC JWK' % what)
-    curve = CURVES.get(jwk.get('crv'))
+    crv = jwk.get('crv')
+    curve = CURVES.get(crv) if isinstance(crv, str) else None
     if curve is None:
-        raise ValueError('%s has unsupported curve %r' % (what,
-                                                          jwk.get('crv')))
+        raise ValueError('%s has unsupported curve %s' % (
+            what, repr(crv)[:40]))
     size = (curve.key_size + 7) // 8
     try:
         x = b64d(jwk['x'])
@@ -98,13 +163,21 @@ def public_key(jwk, what='key'):
     except (KeyError, TypeError, ValueError):
         raise ValueError('%s has missing or malformed coordinates' % what)
     if len(x) != size or len(y) != size:
-        raise ValueError('%s coordinates are not %d bytes' % (what, size))
+        raise ValueError('%s coordinates are not %d bytes (wrong curve?)'
+                         % (what, size))
     try:
         return ec.EllipticCurvePublicNumbers(
             int.from_bytes(x, 'big'), int.from_bytes(y, 'big'),
             curve).public_key()
     except ValueError:
         raise ValueError('%s is not a point on %s' % (what, jwk['crv']))
+
+
+def generator_jwk(crv):
+    """The curve's base point G as a public JWK."""
+    numbers = ec.derive_private_key(1, CURVES[crv]).public_key() \
+        .public_numbers()
+    return point_jwk(crv, numbers.x, numbers.y)
 
 
 def point_jwk(crv, x, y, **extra):

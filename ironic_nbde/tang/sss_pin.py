@@ -7,15 +7,19 @@ share with its own pin (tang, or a nested sss).
 
 Decryption asks every child at once, each in its own daemon thread, and
 returns as soon as t shares are in: a dead or black-holed server costs
-nothing when enough others answer, and at most its own timeouts otherwise.
+nothing when enough others answer, and at most the client's deadline
+otherwise. Whatever a child raises is that child's failure; the main thread
+never waits past the deadline.
 """
 
 import queue
 import secrets
 import threading
+import time
 
 from ironic_nbde import exception
 from ironic_nbde.tang import advertisement
+from ironic_nbde.tang import http
 from ironic_nbde.tang import jwe
 from ironic_nbde.tang import keys
 from ironic_nbde.tang import pins
@@ -23,6 +27,11 @@ from ironic_nbde.tang import shamir
 
 PIN = 'sss'
 PRIME_BITS = 256
+MAX_PINS = 64
+MAX_PRIME_BYTES = 512
+# Grace on top of the HTTP deadline for the children's own work (crypto,
+# nested sss), so a child that answered in time is not cut off.
+_GRACE = 2.0
 
 
 def children(config):
@@ -41,6 +50,8 @@ def children(config):
     t = config.get('t', 1)
     if not isinstance(t, int) or isinstance(t, bool) or t < 1:
         raise bad("'t' must be an integer >= 1")
+    if t > MAX_PINS:
+        raise bad("'t' must be at most %d" % MAX_PINS)
     groups = config.get('pins')
     if not isinstance(groups, dict) or not groups:
         raise bad("'pins' must be a non-empty object")
@@ -53,6 +64,8 @@ def children(config):
                 raise bad('each %s pin config must be an object' % name)
             pins.validate_config(name, cfg)
             result.append((name, cfg))
+    if len(result) > MAX_PINS:
+        raise bad('more than %d pins' % MAX_PINS)
     if t > len(result):
         raise bad('threshold t=%d exceeds the %d pin(s) given'
                   % (t, len(result)))
@@ -67,6 +80,7 @@ def encrypt(config, plaintext, policy=advertisement.PINNED_ONLY, client=None):
     """Split a fresh key among the child pins and encrypt ``plaintext``."""
     kids = children(config)
     t = config.get('t', 1)
+    client = client or http.Client()
     p = shamir.safe_prime(PRIME_BITS)
     size = (p.bit_length() + 7) // 8
     secret = secrets.randbelow(p)
@@ -76,7 +90,8 @@ def encrypt(config, plaintext, policy=advertisement.PINNED_ONLY, client=None):
     tasks = [lambda n=name, c=cfg, s=share: pins.encrypt(n, c, s, policy,
                                                          client)
              for (name, cfg), share in zip(kids, shares, strict=True)]
-    child_jwes = _parallel(tasks, need=len(kids))
+    child_jwes = _parallel(tasks, need=len(kids),
+                           timeout=_timeout(client))
     header = {'alg': 'dir', 'enc': 'A256GCM',
               'clevis': {'pin': PIN, 'sss': {
                   't': t, 'p': keys.b64e(p.to_bytes(size, 'big')),
@@ -89,20 +104,31 @@ def _sss_header(compact):
     clevis = compact.clevis
     if clevis['pin'] != PIN:
         raise exception.JWEError(reason='pin mismatch: expected sss, got '
-                                        '%r' % clevis['pin'])
-    cfg = clevis.get(PIN)
-    try:
-        t, p, child_jwes = cfg['t'], cfg['p'], cfg['jwe']
-        prime = int.from_bytes(keys.b64d(p), 'big')
-    except (TypeError, KeyError, ValueError):
-        raise exception.JWEError(reason="malformed 'clevis.sss' header")
-    if (not isinstance(t, int) or not isinstance(child_jwes, list)
-            or not 1 <= t <= len(child_jwes) or prime < 3
-            or not all(isinstance(j, str) for j in child_jwes)):
-        raise exception.JWEError(reason="inconsistent 'clevis.sss' header")
+                                        '%r' % clevis['pin'][:40])
     if compact.header.get('alg') != 'dir':
         raise exception.JWEError(reason='sss pin needs alg dir')
-    return t, prime, len(keys.b64d(p)), child_jwes
+    cfg = clevis.get(PIN)
+    if not isinstance(cfg, dict):
+        raise exception.JWEError(reason="'clevis.sss' must be an object")
+    t, p, child_jwes = cfg.get('t'), cfg.get('p'), cfg.get('jwe')
+    if not isinstance(t, int) or isinstance(t, bool):
+        raise exception.JWEError(reason="'clevis.sss.t' must be an integer")
+    if (not isinstance(child_jwes, list) or not 0 < len(child_jwes) <= MAX_PINS
+            or not all(isinstance(j, str) for j in child_jwes)):
+        raise exception.JWEError(reason="'clevis.sss.jwe' must be a list of "
+                                        "1-%d compact JWEs" % MAX_PINS)
+    if not 1 <= t <= len(child_jwes):
+        raise exception.JWEError(reason="'clevis.sss.t' must be between 1 "
+                                        "and the number of child JWEs")
+    try:
+        raw_p = keys.b64d(p)
+    except ValueError:
+        raise exception.JWEError(reason="'clevis.sss.p' must be base64url")
+    prime = int.from_bytes(raw_p, 'big')
+    if len(raw_p) > MAX_PRIME_BYTES or prime < 3:
+        raise exception.JWEError(reason="'clevis.sss.p' is not a plausible "
+                                        "prime")
+    return t, prime, len(raw_p), child_jwes
 
 
 def binding(compact):
@@ -114,6 +140,7 @@ def binding(compact):
 def decrypt(compact, client=None):
     """Recover t shares in parallel, rebuild the key and decrypt."""
     t, prime, size, child_jwes = _sss_header(compact)
+    client = client or http.Client()
 
     def share(child):
         data = pins.decrypt(child, client)
@@ -123,19 +150,26 @@ def decrypt(compact, client=None):
         return (int.from_bytes(data[:size], 'big'),
                 int.from_bytes(data[size:], 'big'))
 
-    points = _parallel([lambda c=c: share(c) for c in child_jwes], need=t)
+    points = _parallel([lambda c=c: share(c) for c in child_jwes], need=t,
+                       timeout=_timeout(client))
     if len({x for x, _ in points}) != len(points):
         raise exception.JWEError(reason='duplicate share coordinates')
     secret = shamir.combine(points, prime)
     return jwe.decrypt(compact, secret.to_bytes(size, 'big'))
 
 
-def _parallel(tasks, need):
+def _timeout(client):
+    settings = getattr(client, 'settings', None) or http.Settings()
+    return settings.deadline + _GRACE
+
+
+def _parallel(tasks, need, timeout):
     """Run tasks in daemon threads; return the first ``need`` results.
 
     Results come back in completion order (sss does not care which t
-    children answered). Raises InsufficientShares with every child's error
-    as soon as ``need`` can no longer be reached.
+    children answered). Any exception of a task is that task's failure.
+    Raises InsufficientShares with every child's error as soon as ``need``
+    can no longer be reached, or when ``timeout`` seconds pass first.
     """
     done = queue.Queue()
 
@@ -143,21 +177,36 @@ def _parallel(tasks, need):
         try:
             done.put((index, task(), None))
         except exception.NbdeError as exc:
-            done.put((index, None, exc))
+            done.put((index, None, str(exc)))
+        except Exception as exc:  # never lose a child: the caller waits
+            done.put((index, None, 'unexpected %s: %s'
+                      % (type(exc).__name__, str(exc)[:200])))
 
     for index, task in enumerate(tasks):
         threading.Thread(target=run, args=(index, task), daemon=True,
                          name='nbde-sss-%d' % index).start()
-    results, errors = [], []
+    end = time.monotonic() + timeout
+    results, errors, answered = [], [], set()
+
+    def insufficient():
+        late = ['pin %d: no answer within %gs' % (i + 1, timeout)
+                for i in range(len(tasks)) if i not in answered]
+        return exception.InsufficientShares(
+            t=need, n=len(tasks), got=len(results),
+            errors='; '.join(sorted(errors) + late))
+
     while len(results) < need:
-        index, value, error = done.get()
+        try:
+            index, value, error = done.get(
+                timeout=max(0.0, end - time.monotonic()))
+        except queue.Empty:
+            raise insufficient()
+        answered.add(index)
         if error is None:
             results.append((index, value))
             continue
         errors.append('pin %d: %s' % (index + 1, error))
         if len(tasks) - len(errors) < need:
-            raise exception.InsufficientShares(
-                t=need, n=len(tasks), got=len(results),
-                errors='; '.join(sorted(errors)))
+            raise insufficient()
     results.sort()
     return [value for _, value in results]

@@ -7,7 +7,6 @@ exchange key, ``clevis: {pin: tang, tang: {url, adv: <JWK set>}}``.
 """
 
 import json
-
 import logging
 
 from ironic_nbde import exception
@@ -16,6 +15,7 @@ from ironic_nbde.tang import ecmr
 from ironic_nbde.tang import http
 from ironic_nbde.tang import jwe
 from ironic_nbde.tang import keys
+from ironic_nbde.tang import safejson
 
 LOG = logging.getLogger(__name__)
 
@@ -40,10 +40,12 @@ def validate_config(config):
         raise exception.InvalidConfig(
             what='tang', reason="missing the required 'url' property")
     http.normalize_url(config['url'])
-    thp = config.get('thp')
-    if thp is not None and (not isinstance(thp, str) or not thp):
-        raise exception.InvalidConfig(what='tang',
-                                      reason="'thp' must be a string")
+    if config.get('thp') is not None:
+        keys.check_thumbprint(config['thp'])
+    adv = config.get('adv')
+    if adv is not None and not isinstance(adv, (dict, str)):
+        raise exception.InvalidConfig(
+            what='tang', reason="'adv' must be an object or a file name")
 
 
 def encrypt(config, plaintext, policy=advertisement.PINNED_ONLY, client=None):
@@ -81,20 +83,27 @@ def _tang_header(compact):
     clevis = compact.clevis
     if clevis['pin'] != PIN:
         raise exception.JWEError(reason='pin mismatch: expected tang, got '
-                                        '%r' % clevis['pin'])
+                                        '%r' % clevis['pin'][:40])
     cfg = clevis.get('tang')
-    if (not isinstance(cfg, dict) or not isinstance(cfg.get('url'), str)
-            or not isinstance(cfg.get('adv'), dict)
-            or not isinstance(cfg['adv'].get('keys'), list)):
-        raise exception.JWEError(
-            reason="missing 'clevis.tang.url' or 'clevis.tang.adv'")
-    if not isinstance(compact.header.get('kid'), str):
-        raise exception.JWEError(reason="missing the 'kid' header")
-    if not isinstance(compact.header.get('epk'), dict):
-        raise exception.JWEError(reason="missing the 'epk' header")
-    if compact.header.get('alg') != 'ECDH-ES':
+    if not isinstance(cfg, dict) or not isinstance(cfg.get('url'), str):
+        raise exception.JWEError(reason="'clevis.tang.url' must be a string")
+    try:
+        keys.check_jwks(cfg.get('adv'))
+    except ValueError as exc:
+        raise exception.JWEError(reason="'clevis.tang.adv': %s" % exc)
+    header = compact.header
+    if header.get('alg') != 'ECDH-ES':
         raise exception.JWEError(reason='tang pin needs alg ECDH-ES, got '
-                                        '%r' % compact.header.get('alg'))
+                                        '%s' % repr(header.get('alg'))[:40])
+    if not isinstance(header.get('kid'), str):
+        raise exception.JWEError(reason="the 'kid' header must be a string")
+    if not isinstance(header.get('epk'), dict):
+        raise exception.JWEError(reason="the 'epk' header must be an "
+                                        "object (an EC public key)")
+    try:
+        keys.public_key(header['epk'], "the 'epk' header")
+    except ValueError as exc:
+        raise exception.JWEError(reason=str(exc))
     return cfg
 
 
@@ -107,13 +116,21 @@ def decrypt(compact, client=None):
     """
     cfg = _tang_header(compact)
     kid = compact.header['kid']
-    url = http.normalize_url(cfg['url'])
+    try:
+        url = http.normalize_url(cfg['url'])
+    except exception.InvalidConfig as exc:
+        raise exception.JWEError(reason="'clevis.tang.url': %s"
+                                        % exc.kwargs.get('reason'))
     server_key = next((k for k in cfg['adv']['keys']
-                       if isinstance(k, dict) and keys.matches(k, kid)),
+                       if keys.exchange_keys([k]) and keys.matches(k, kid)),
                       None)
     if server_key is None:
         raise exception.JWEError(
-            reason="no key in 'clevis.tang.adv' matches kid %s" % kid)
+            reason="no exchange key in 'clevis.tang.adv' matches kid %s"
+                   % kid[:86])
+    if server_key['crv'] != compact.header['epk']['crv']:
+        raise exception.JWEError(reason="the 'epk' is not on the curve of "
+                                        "exchange key %s" % kid)
     if len(kid) < 43:
         LOG.warning('Tang binding to %s uses a deprecated SHA-1 key '
                     'thumbprint (%s).', url, kid)
@@ -124,13 +141,38 @@ def decrypt(compact, client=None):
         resp = client.post(rec_url, json.dumps(blinded).encode('ascii'),
                            'application/jwk+json')
         try:
-            return json.loads(resp.body)
-        except ValueError:
-            raise exception.RecoveryError(url=url,
-                                          reason='reply is not JSON')
+            return safejson.loads(resp.body)
+        except ValueError as exc:
+            raise exception.RecoveryError(
+                url=url, reason='its /rec reply is not a JWK: %s' % exc)
 
     try:
         shared_x = ecmr.recover(compact.header['epk'], exchange)
     except ValueError as exc:
         raise exception.RecoveryError(url=url, reason=str(exc))
-    return jwe.decrypt(compact, jwe.ecdh_es_key(shared_x, compact.header))
+    cek = jwe.ecdh_es_key(shared_x, compact.header)
+    try:
+        return jwe.decrypt(compact, cek)
+    except exception.JWEError as exc:
+        if 'authentication failed' not in str(exc) or _holds_key(
+                server_key, exchange):
+            raise
+        raise exception.RecoveryError(
+            url=url, reason='its answer does not match exchange key %s '
+                            'of the binding (the server has other keys, or '
+                            'answered wrongly)' % kid)
+
+
+def _holds_key(server_key, exchange):
+    """Whether the server multiplies by the secret of ``server_key``.
+
+    One more blinded exchange, of the base point G: the server cannot tell
+    it from a recovery, and an honest server's answer unblinds to S itself.
+    Tells a server with other keys from a tampered JWE.
+    """
+    crv = server_key['crv']
+    try:
+        got = ecmr.recover(keys.generator_jwk(crv), exchange)
+    except (ValueError, exception.NbdeError):
+        return False
+    return got == keys.b64d(server_key['x'])

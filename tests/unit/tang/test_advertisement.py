@@ -32,12 +32,21 @@ class ParseTest(base.TestCase):
     def test_tampered_payload(self):
         raw = json.loads(fakes.vector('a.adv.jws'))
         payload = payload_of(fakes.vector('a.adv.jws'))
-        payload['keys'][0]['x'] = payload['keys'][1]['x']
+        for key in payload['keys']:
+            key['alg'] = key.get('alg', '') + 'X'  # still a valid JWK set
         raw['payload'] = keys.b64e(json.dumps(payload).encode())
         exc = self.assertRaises(exception.AdvertisementError,
                                 adv_mod.parse, raw, 'A')
         self.assertIn('does not verify', str(exc))
         self.assertIn('from A rejected', str(exc))
+        # A coordinate swapped in: the point is off the curve, refused
+        # before any signature is checked.
+        payload = payload_of(fakes.vector('a.adv.jws'))
+        payload['keys'][0]['x'] = payload['keys'][1]['x']
+        raw['payload'] = keys.b64e(json.dumps(payload).encode())
+        exc = self.assertRaises(exception.AdvertisementError,
+                                adv_mod.parse, raw, 'A')
+        self.assertIn('not a point on P-521', str(exc))
 
     def test_reserialized_payload_breaks_signature(self):
         # tang's JSON has spaces; a compact re-serialization is not what

@@ -42,6 +42,14 @@ class HttpTest(base.TestCase):
         self.addCleanup(srv.shutdown)
         return srv, 'http://127.0.0.1:%d' % srv.server_address[1]
 
+    def listener(self):
+        """A loopback socket that accepts but never answers by itself."""
+        sock = socket.socket()
+        sock.bind(('127.0.0.1', 0))
+        sock.listen(8)
+        self.addCleanup(sock.close)
+        return sock, 'http://127.0.0.1:%d/adv' % sock.getsockname()[1]
+
     def test_ok_and_post(self):
         srv, url = self.serve((200, b'{"a": 1}'))
         client = nbde_http.Client(FAST)
@@ -91,11 +99,7 @@ class HttpTest(base.TestCase):
         self.assertIn(url, str(exc))
 
     def test_black_hole_costs_only_the_timeouts(self):
-        sock = socket.socket()
-        sock.bind(('127.0.0.1', 0))
-        sock.listen(8)
-        self.addCleanup(sock.close)
-        url = 'http://127.0.0.1:%d/adv' % sock.getsockname()[1]
+        sock, url = self.listener()
         settings = nbde_http.Settings(connect_timeout=0.2, read_timeout=0.2,
                                       retries=0)
         start = time.monotonic()
@@ -104,6 +108,58 @@ class HttpTest(base.TestCase):
         self.assertIn('timed out', str(exc))
         # Bounded by the configured timeout, not by any default.
         self.assertLess(time.monotonic() - start, 5)
+
+    def test_drip_is_cut_at_the_deadline(self):
+        # One byte every 0.1 s never trips the 0.5 s read timeout; only
+        # the overall deadline ends it.
+        sock, url = self.listener()
+
+        def drip():
+            conn, _ = sock.accept()
+            with conn:
+                conn.recv(4096)
+                conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 999\r\n'
+                             b'\r\n')
+                try:
+                    for _ in range(100):
+                        conn.sendall(b'x')
+                        time.sleep(0.1)
+                except OSError:
+                    pass
+
+        threading.Thread(target=drip, daemon=True).start()
+        settings = nbde_http.Settings(read_timeout=0.5, deadline=1.0,
+                                      max_response_size=4096)
+        start = time.monotonic()
+        exc = self.assertRaises(exception.TangHTTPError,
+                                nbde_http.Client(settings).get, url)
+        self.assertLess(time.monotonic() - start, 2.5)
+        self.assertIn('no complete answer within the 1s deadline',
+                      str(exc))
+
+    def test_one_deadline_across_retries(self):
+        sock, url = self.listener()
+        settings = nbde_http.Settings(read_timeout=10, retries=2,
+                                      deadline=1.0)
+        start = time.monotonic()
+        self.assertRaises(exception.TangHTTPError,
+                          nbde_http.Client(settings).get, url)
+        # Not 3 x 10 s: the deadline covers every attempt.
+        self.assertLess(time.monotonic() - start, 2.5)
+
+    def test_url_errors_are_clear(self):
+        for bad, reason in ((5, "'url' must be a string"),
+                            ('http://[::1', 'malformed'),
+                            ('http://t:99999', 'malformed'),
+                            ('http://t:abc', 'malformed'),
+                            ('http://%s' % ('a' * 64), 'invalid host'),
+                            ('http://u:p@t', 'user information'),
+                            ('http://t/?q=1', 'query'),
+                            ('http://t\x07x', 'control'),
+                            ('http://[::zz]', 'malformed')):
+            exc = self.assertRaises(exception.InvalidConfig,
+                                    nbde_http.normalize_url, bad)
+            self.assertIn(reason, str(exc))
 
     def test_normalize_url(self):
         self.assertEqual('http://tang:7500',

@@ -123,9 +123,12 @@ class TangDecryptErrorsTest(base.TestCase):
         self.client.servers[META['url_a']].rec = (
             lambda kid, body: other.rec(keys.thumbprint(other.keys[0]),
                                         body))
-        exc = self.assertRaises(exception.JWEError, pins.decrypt,
+        exc = self.assertRaises(exception.RecoveryError, pins.decrypt,
                                 self.text, self.client)
-        self.assertIn('authentication failed', str(exc))
+        # The server is blamed, not the JWE.
+        self.assertIn('server %s failed' % META['url_a'], str(exc))
+        self.assertIn('does not match exchange key', str(exc))
+        self.assertNotIn('tampered', str(exc))
 
     def test_malformed(self):
         for bad in ('', 'a.b.c', self.text[:-5], self.text + '.x',
@@ -139,8 +142,10 @@ class TangDecryptErrorsTest(base.TestCase):
         ct = bytearray(keys.b64d(parts[3]))
         ct[0] ^= 1
         parts[3] = keys.b64e(bytes(ct))
-        self.assertRaises(exception.JWEError, pins.decrypt,
-                          '.'.join(parts), self.client)
+        exc = self.assertRaises(exception.JWEError, pins.decrypt,
+                                '.'.join(parts), self.client)
+        # The server proved it holds the key: the JWE is blamed.
+        self.assertIn('tampered JWE', str(exc))
 
     def test_pin_mismatch(self):
         compact = jwe.parse(self.text)
