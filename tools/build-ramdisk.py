@@ -48,6 +48,9 @@ UNSET = ('REQUESTS_CA_BUNDLE', 'PIP_CERT', 'SSL_CERT_FILE', 'SSL_CERT_DIR',
          'PIP_CONSTRAINT', 'PIP_EXTRA_INDEX_URL', 'VIRTUAL_ENV')
 SOURCE_FILES = ('ironic_nbde', 'setup.cfg', 'setup.py', 'pyproject.toml',
                 'requirements.txt', 'README.rst', 'LICENSE')
+# Copied (pbr reads them) but no input of the ramdisk's behaviour: editing
+# the documentation does not rebuild it.
+UNHASHED = ('README.rst', 'LICENSE')
 
 
 def log(msg):
@@ -82,7 +85,8 @@ def digest(extra_paths, elements):
                                   sort_keys=True).encode())
     paths = [os.path.abspath(__file__), os.path.join(ELEMENTS,
                                                      'ironic-nbde-ramdisk')]
-    paths += [os.path.join(ROOT, p) for p in SOURCE_FILES]
+    paths += [os.path.join(ROOT, p) for p in SOURCE_FILES
+              if p not in UNHASHED]
     paths += [os.path.join(d, e) for d in extra_paths for e in elements
               if os.path.isdir(os.path.join(d, e))]
     for path in paths:
