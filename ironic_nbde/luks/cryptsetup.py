@@ -7,7 +7,6 @@ failures mapped to errors that name the device and the cause.
 """
 
 import contextlib
-import json
 import os
 import re
 import subprocess
@@ -16,6 +15,7 @@ from oslo_log import log
 
 from ironic_nbde import exception
 from ironic_nbde.conf import CONF
+from ironic_nbde.luks import metadata
 
 LOG = log.getLogger(__name__)
 
@@ -110,13 +110,12 @@ def cryptsetup(action, device, *args, **kwargs):
 
 
 def dump(device):
-    """The LUKS2 JSON metadata of ``device`` (``luksDump``), as a dict."""
+    """The LUKS2 JSON metadata of ``device`` (``luksDump``), as a dict.
+
+    :raises: LuksError when it is malformed (see :mod:`metadata`).
+    """
     out = cryptsetup('luksDump', device, '--dump-json-metadata').stdout
-    try:
-        return json.loads(out)
-    except ValueError:
-        raise exception.LuksError(device=device,
-                                  reason='unreadable LUKS2 JSON metadata')
+    return metadata.parse(device, out)
 
 
 def test_passphrase(device, passphrase, slot=None):
