@@ -163,9 +163,22 @@ def list_bindings(device):
 
 
 def bindings_of(hdr):
-    found = [_binding(hdr.device, hdr.token_slot(tok), token_id,
-                      token.compact(tok))
-             for token_id, tok in hdr.clevis_tokens().items()]
+    """The clevis bindings of a read header, in keyslot order.
+
+    :raises: LuksError naming the device and token when a clevis token is
+        malformed (tampered or corrupted header).
+    """
+    found = []
+    for token_id, tok in hdr.clevis_tokens().items():
+        try:
+            found.append(_binding(hdr.device, hdr.token_slot(tok), token_id,
+                                  token.compact(tok)))
+        except exception.LuksError:
+            raise
+        except exception.NbdeError as exc:
+            raise exception.LuksError(
+                device=hdr.device, reason='clevis token %d is malformed: %s'
+                                          % (token_id, exc))
     return sorted(found, key=lambda b: b.keyslot)
 
 
