@@ -21,6 +21,7 @@ nodes.
 """
 
 import json
+import re
 
 from ironic_nbde.conductor import fields
 
@@ -85,10 +86,16 @@ _ERASED_FIELDS = dict(_DEVICE_FIELDS, erased=_erased, luks_uuid=lambda v, p:
                       None if v is None else fields.uuid(v, p))
 
 
+def _name(key):
+    """A field name fit for an error message (the key may be hostile)."""
+    key = str(key)
+    return key if re.fullmatch(r'[A-Za-z0-9_-]{1,32}', key) else '<other>'
+
+
 def _object(value, path, checks, required):
     if not isinstance(value, dict):
         raise _refuse(path, 'must be an object')
-    unknown = sorted(str(k)[:32] for k in set(value) - set(checks))
+    unknown = sorted(_name(k) for k in set(value) - set(checks))
     if unknown:
         raise _refuse('%s.%s' % (path, unknown[0]),
                       'unexpected field: only binding metadata may be '
