@@ -11,6 +11,7 @@ keyslot is identical and still opens.
 import json
 import os
 import subprocess
+import sys
 import time
 
 import fixtures
@@ -18,6 +19,7 @@ import fixtures
 from ironic_nbde import exception
 from ironic_nbde import luks
 from tests.functional.luks.test_crash import CrashTestCase
+from tests.functional.luks.test_crash import ROOT
 
 PENDING = 'ironic-nbde-pending-keyslot'
 SALT = 'ironic-nbde-keyslot-salt'
@@ -102,6 +104,29 @@ class TestForgedMarkers(TamperedTestCase):
         self.forged(0)
         self.untouched(lambda: self.assertEqual(
             self.bound.keyslot, self.bind(b'not the passphrase').keyslot))
+        self.assertTrue(self.opens(self.dev, self.fmt.passphrase, 0))
+
+    def test_cli_wrong_passphrase_and_missing_slot(self):
+        self.fresh()
+        self.forged(0)
+        before = self.header()
+        for args, stdin, code in (
+                (['bind', '-d', self.dev, '-k', '-', 'tang',
+                  json.dumps(self.cfg())], b'not the passphrase\n', 1),
+                (['unbind', '-d', self.dev, '-s', '7', '-f'], b'', 0)):
+            start = time.monotonic()
+            out = subprocess.run(
+                [sys.executable, '-m', 'ironic_nbde.cmd.clevis', 'luks']
+                + args, input=stdin, capture_output=True, cwd=ROOT,
+                timeout=120, env=dict(os.environ, PYTHONPATH=ROOT))
+            self.assertLess(time.monotonic() - start, BOUND)
+            self.assertEqual(code, out.returncode, out.stderr)
+            if code:
+                self.assertIn(self.dev.encode(), out.stderr)
+            self.assertLessEqual(len(out.stderr.splitlines()), 1,
+                                 out.stderr)
+            self.assertNotIn(b'Traceback', out.stderr)
+            self.assertEqual(before, self.header())
         self.assertTrue(self.opens(self.dev, self.fmt.passphrase, 0))
 
     def test_unbind_of_missing_slot_destroys_nothing(self):
