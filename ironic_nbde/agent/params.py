@@ -23,13 +23,28 @@ _LUKS_KEYS = {'cipher': str, 'key_size': int, 'sector_size': int,
               'label': str}
 _KEY_SIZES = (256, 512)
 _SECTOR_SIZES = (512, 1024, 2048, 4096)
-_CIPHER_RE = re.compile(r'^[a-z0-9]+(-[a-z0-9]+)*$')
-_UUID_RE = re.compile(r'^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$', re.I)
+_CIPHER_RE = re.compile(r'[a-z0-9]{1,32}(-[a-z0-9]{1,32}){0,4}')
+_UUID_RE = re.compile(r'[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}', re.I)
+_LABEL_RE = re.compile(r'[ -~]*')
 _PRIVATE_JWK_MEMBERS = frozenset({'d', 'p', 'q', 'dp', 'dq', 'qi', 'k'})
 
 
 def _bad(arg, reason, *fmt):
-    return exception.InvalidStepArgument(arg=arg, reason=reason % fmt)
+    return exception.InvalidStepArgument(arg=arg, reason=reason % tuple(
+        _shown(f) for f in fmt))
+
+
+def _shown(value):
+    """A value for an error message: one line, bounded."""
+    if isinstance(value, int) and not isinstance(value, bool) \
+            and abs(value) < 10**9:
+        return value
+    if isinstance(value, (str, int, float, bool, type(None))) or isinstance(
+            value, exception.NbdeError):
+        text = value if isinstance(value, str) else str(value)
+        text = ' '.join(text.split())
+        return text if len(text) <= 80 else text[:77] + '...'
+    return '<%s>' % type(value).__name__
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,7 +92,7 @@ def tang_policy(servers, threshold=None):
         where = 'tang_servers[%d]' % index
         if not isinstance(server, dict):
             raise _bad(where, 'must be an object {url, thp, adv?}')
-        unknown = sorted(set(server) - _SERVER_KEYS)
+        unknown = sorted(str(k) for k in set(server) - _SERVER_KEYS)
         if unknown:
             raise _bad(where, 'unknown key(s) %s', ', '.join(unknown))
         if not isinstance(server.get('thp'), str) or not server['thp']:
@@ -98,7 +113,7 @@ def tang_policy(servers, threshold=None):
     if (not isinstance(threshold, int) or isinstance(threshold, bool)
             or not 1 <= threshold <= len(checked)):
         raise _bad('threshold', 'must be an integer from 1 to the number '
-                                'of Tang servers (%d), got %r',
+                                'of Tang servers (%d), got %s',
                    len(checked), threshold)
     return TangPolicy(servers=tuple(checked), threshold=threshold)
 
@@ -121,13 +136,13 @@ def disk_selector(value, arg='disks'):
             raise _bad(where, 'must be "%s" or a non-empty object of '
                               'device hints (%s)', ALL_DATA_DISKS,
                        ', '.join(sorted(HINT_KEYS)))
-        unknown = sorted(set(hint) - HINT_KEYS)
+        unknown = sorted(str(k) for k in set(hint) - HINT_KEYS)
         if unknown:
             raise _bad(where, 'unknown device hint(s) %s (accepted: %s)',
                        ', '.join(unknown), ', '.join(sorted(HINT_KEYS)))
         try:
             device_hints.parse_root_device_hints(hint)
-        except ValueError as e:
+        except (ValueError, TypeError, AttributeError) as e:
             raise _bad(where, '%s', e)
     return hints
 
@@ -138,15 +153,17 @@ def boolean(value, arg, default=False):
     try:
         return strutils.bool_from_string(value, strict=True)
     except ValueError:
-        raise _bad(arg, 'must be a boolean, got %r', value)
+        raise _bad(arg, 'must be a boolean, got %s', value)
 
 
 def passphrase(value, arg):
     """A published (non-secret) image passphrase: a non-empty string."""
     if value is None:
         return None
-    if not isinstance(value, str) or not value or '\n' in value:
-        raise _bad(arg, 'must be a non-empty single-line string')
+    if not isinstance(value, str) or not value or '\n' in value \
+            or len(value) > 1024:
+        raise _bad(arg, 'must be a non-empty single-line string of at '
+                        'most 1024 characters')
     return value
 
 
@@ -154,9 +171,9 @@ def luks_uuid(value, arg):
     """A LUKS UUID (canonical 8-4-4-4-12 hex form), lower-cased."""
     if value is None:
         return None
-    if not isinstance(value, str) or not _UUID_RE.match(value):
+    if not isinstance(value, str) or not _UUID_RE.fullmatch(value):
         raise _bad(arg, 'must be a UUID such as '
-                        '12345678-9abc-def0-1234-56789abcdef0, got %r', value)
+                        '12345678-9abc-def0-1234-56789abcdef0, got %s', value)
     return value.lower()
 
 
@@ -170,19 +187,21 @@ def luks_options(value):
     for key, val in value.items():
         kind = _LUKS_KEYS.get(key)
         if kind is None:
-            raise _bad('luks', 'unknown option %r (accepted: %s)', key,
+            raise _bad('luks', 'unknown option %s (accepted: %s)', key,
                        ', '.join(sorted(_LUKS_KEYS)))
         if not isinstance(val, kind) or isinstance(val, bool):
-            raise _bad('luks', '%r must be of type %s', key, kind.__name__)
-    if 'cipher' in value and not _CIPHER_RE.match(value['cipher']):
-        raise _bad('luks', "'cipher' %r is not a cipher spec such as "
+            raise _bad('luks', '%s must be of type %s', key, kind.__name__)
+    if 'cipher' in value and not _CIPHER_RE.fullmatch(value['cipher']):
+        raise _bad('luks', "'cipher' %s is not a cipher spec such as "
                            "aes-xts-plain64", value['cipher'])
     if value.get('key_size', 512) not in _KEY_SIZES:
         raise _bad('luks', "'key_size' must be one of %s", _KEY_SIZES)
     if value.get('sector_size', 512) not in _SECTOR_SIZES:
         raise _bad('luks', "'sector_size' must be one of %s", _SECTOR_SIZES)
-    if len(value.get('label', '')) > 47:
-        raise _bad('luks', "'label' is longer than 47 characters")
+    if len(value.get('label', '')) > 47 or not _LABEL_RE.fullmatch(
+            value.get('label', '')):
+        raise _bad('luks', "'label' must be at most 47 printable ASCII "
+                           "characters")
     return dict(value)
 
 

@@ -34,8 +34,10 @@ WIPES = ('erase_devices', 'erase_devices_metadata')
 
 def _result(command, step_type):
     """The step's return value from the agent's command status."""
-    result = (command.get('command_result') or {}).get(
-        '%s_result' % step_type)
+    outcome = command.get('command_result') if isinstance(
+        command, dict) else None
+    result = outcome.get('%s_result' % step_type) if isinstance(
+        outcome, dict) else None
     if result is None:
         raise exception.BindingRecordRefused(
             field='%s_result' % step_type,
@@ -86,16 +88,21 @@ def update_binding(task, command):
 def _clear(step, step_type, compute):
     """Run ``compute(old)`` and save; log, never raise, on failure."""
     def hook(task, command):
-        old = task.node.properties.get(record.KEY)
-        if old is None:
-            return
+        # Clearing a record never fails cleaning: whatever the agent
+        # returned or the stored record holds, this only logs.
         try:
+            old = task.node.properties.get(record.KEY)
+            if old is None:
+                return
             new = compute(task, command, old)
+            _save(task, new, step)
         except exception.NbdeError as e:
             LOG.warning('Node %s: NBDE binding record kept after %s step '
                         '%s: %s', task.node.uuid, step_type, step, e)
-            return
-        _save(task, new, step)
+        except Exception as e:  # noqa: BLE001 — never fail the step
+            LOG.warning('Node %s: NBDE binding record kept after %s step '
+                        '%s: unexpected %s', task.node.uuid, step_type,
+                        step, type(e).__name__)
     hook.__name__ = 'clear_binding_after_%s' % step
     return hook
 

@@ -20,36 +20,20 @@ Nothing here imports Ironic; :mod:`.hooks` applies these functions to
 nodes.
 """
 
-import base64
 import json
 import re
 
-from ironic_nbde import exception
+from ironic_nbde.conductor import fields
 
 KEY = 'nbde'
 VERSION = 1
-_UUID = re.compile(r'^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$')
-_DEV = re.compile(r'^/dev/[\w./:+@-]{1,240}$')
-_B64URL = re.compile(r'^[A-Za-z0-9_-]*$')
-_THP = re.compile(r'^[A-Za-z0-9_-]{27,86}$')
-_URL = re.compile(r'^https?://[^\s]{1,2040}$')
-# Key wrapping to an operator's public key (never 'dir': a shared key).
-ESCROW_ALGS = frozenset({'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A192KW',
-                         'ECDH-ES+A256KW', 'RSA-OAEP', 'RSA-OAEP-256'})
-_MAX_JWE = 16384
-
-
-def _refuse(path, reason):
-    return exception.BindingRecordRefused(field=path, reason=reason)
-
-
-def _text(pattern, maxlen=255):
-    def check(value, path):
-        if (not isinstance(value, str) or len(value) > maxlen
-                or (pattern is not None and not pattern.match(value))):
-            raise _refuse(path, 'not a valid value for this field')
-        return value
-    return check
+# Caps: a node has few disks, a policy few servers; the record is small.
+MAX_DEVICES = 256
+MAX_TANG = 16
+MAX_SIZE = 1024 * 1024
+ESCROW_ALGS = fields.ESCROW_ALGS
+escrow_jwe = fields.escrow_jwe
+_refuse = fields.refuse
 
 
 def _slot(value, path):
@@ -60,52 +44,25 @@ def _slot(value, path):
 
 
 def _threshold(value, path):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _refuse(path, 'must be a positive integer')
-    return value
-
-
-def _b64json(segment, path):
-    try:
-        pad = '=' * (-len(segment) % 4)
-        return json.loads(base64.urlsafe_b64decode(segment + pad))
-    except (ValueError, TypeError):
-        raise _refuse(path, 'protected header is not base64url JSON')
-
-
-def escrow_jwe(value, path):
-    """A compact JWE wrapped to an operator's public key: ciphertext only.
-
-    :raises: BindingRecordRefused for anything else (a plaintext, a JWS, a
-        JWE under a shared key, a header carrying a private key).
-    """
-    if not isinstance(value, str) or len(value) > _MAX_JWE:
-        raise _refuse(path, 'must be a compact JWE string')
-    parts = value.split('.')
-    if len(parts) != 5 or not all(_B64URL.match(p) for p in parts) \
-            or not parts[3] or not parts[4]:
-        raise _refuse(path, 'not a compact JWE (five base64url parts)')
-    header = _b64json(parts[0], path)
-    if not isinstance(header, dict) or header.get('alg') not in ESCROW_ALGS:
-        raise _refuse(path, 'the JWE must be wrapped to a public key '
-                            '(alg one of %s)' % ', '.join(
-                                sorted(ESCROW_ALGS)))
-    if 'enc' not in header or 'd' in (header.get('epk') or {}):
-        raise _refuse(path, 'malformed JWE protected header')
-    if header['alg'] != 'ECDH-ES' and not parts[1]:
-        raise _refuse(path, 'the JWE has no wrapped key')
+    if isinstance(value, bool) or not isinstance(value, int) \
+            or not 1 <= value <= MAX_TANG:
+        raise _refuse(path, 'must be an integer from 1 to %d' % MAX_TANG)
     return value
 
 
 def _tang(value, path):
     if not isinstance(value, list) or not value:
         raise _refuse(path, 'must be a non-empty list of {url, thp}')
+    if len(value) > MAX_TANG:
+        raise _refuse(path, 'more than %d Tang servers' % MAX_TANG)
     return [_object(item, '%s[%d]' % (path, i), _TANG_FIELDS, ('url', 'thp'))
             for i, item in enumerate(value)]
 
 
 def _recovery(value, path):
-    return _object(value, path, _RECOVERY_FIELDS, tuple(_RECOVERY_FIELDS))
+    checked = _object(value, path, _RECOVERY_FIELDS, tuple(_RECOVERY_FIELDS))
+    fields.escrow_jwe(checked['jwe'], path + '.jwe', kid=checked['kid'])
+    return checked
 
 
 def _erased(value, path):
@@ -114,25 +71,31 @@ def _erased(value, path):
     return value
 
 
-_TANG_FIELDS = {'url': _text(_URL, 2048), 'thp': _text(_THP)}
-_RECOVERY_FIELDS = {'jwe': escrow_jwe, 'kid': _text(_THP),
+_TANG_FIELDS = {'url': fields.url, 'thp': fields.thumbprint}
+_RECOVERY_FIELDS = {'jwe': fields.escrow_jwe, 'kid': fields.thumbprint,
                     'keyslot': _slot, 'token_id': _slot}
 _DEVICE_FIELDS = {
-    'device': _text(_DEV), 'disk': _text(_DEV),
-    'by_path': _text(_DEV), 'serial': _text(re.compile(r'^[ -~]*$'), 128),
-    'luks_uuid': _text(_UUID), 'keyslot': _slot, 'token_id': _slot,
+    'device': fields.device, 'disk': fields.device,
+    'by_path': fields.device, 'serial': fields.serial,
+    'luks_uuid': fields.uuid, 'keyslot': _slot, 'token_id': _slot,
     'tang': _tang, 'threshold': _threshold, 'recovery': _recovery,
 }
 _BOUND_REQUIRED = ('device', 'disk', 'luks_uuid', 'keyslot', 'token_id',
                    'tang', 'threshold')
 _ERASED_FIELDS = dict(_DEVICE_FIELDS, erased=_erased, luks_uuid=lambda v, p:
-                      None if v is None else _text(_UUID)(v, p))
+                      None if v is None else fields.uuid(v, p))
 
 
-def _object(value, path, fields, required):
+def _name(key):
+    """A field name fit for an error message (the key may be hostile)."""
+    key = str(key)
+    return key if re.fullmatch(r'[A-Za-z0-9_-]{1,32}', key) else '<other>'
+
+
+def _object(value, path, checks, required):
     if not isinstance(value, dict):
         raise _refuse(path, 'must be an object')
-    unknown = sorted(set(value) - set(fields))
+    unknown = sorted(_name(k) for k in set(value) - set(checks))
     if unknown:
         raise _refuse('%s.%s' % (path, unknown[0]),
                       'unexpected field: only binding metadata may be '
@@ -140,16 +103,22 @@ def _object(value, path, fields, required):
     missing = [f for f in required if value.get(f) is None]
     if missing:
         raise _refuse('%s.%s' % (path, missing[0]), 'missing')
-    return {k: fields[k](v, '%s.%s' % (path, k))
+    return {k: checks[k](v, '%s.%s' % (path, k))
             for k, v in value.items() if v is not None}
 
 
-def _devices(result, fields, required):
+def _devices(result, checks, required):
     if not isinstance(result, dict) or set(result) != {'devices'} \
             or not isinstance(result['devices'], list):
         raise _refuse('result', 'must be exactly {"devices": [...]}')
-    return [_object(d, 'devices[%d]' % i, fields, required)
-            for i, d in enumerate(result['devices'])]
+    if len(result['devices']) > MAX_DEVICES:
+        raise _refuse('devices', 'more than %d devices' % MAX_DEVICES)
+    devices = [_object(d, 'devices[%d]' % i, checks, required)
+               for i, d in enumerate(result['devices'])]
+    if len(json.dumps(devices)) > MAX_SIZE:
+        raise _refuse('devices', 'the record would exceed %d bytes'
+                                 % MAX_SIZE)
+    return devices
 
 
 def bound_devices(result):
@@ -179,10 +148,17 @@ def make(step, devices, now):
 
 
 def _entries(old):
-    """The device entries of a stored record; none if it is malformed."""
+    """The device entries of a stored record; none if it is malformed.
+
+    The stored record may have been edited by hand: entries whose keys
+    used for matching are not plain strings are dropped, never crash.
+    """
     found = old.get('devices') if isinstance(old, dict) else None
-    return [d for d in found if isinstance(d, dict)] \
-        if isinstance(found, list) else []
+    if not isinstance(found, list):
+        return []
+    return [d for d in found[:MAX_DEVICES] if isinstance(d, dict) and all(
+        isinstance(d.get(k), (str, type(None)))
+        for k in ('luks_uuid', 'device', 'disk', 'serial', 'by_path'))]
 
 
 def merge(old, step, devices, now):

@@ -69,15 +69,30 @@ def bind(device, pin, config, passphrase=None, policy=None, client=None):
         Tang errors, LuksError — all naming the device or server.
     """
     pins.validate_config(pin, config)
-    hdr = orphans.clean(device, header.read(device), client)
+    # The caller's authority is proven before any cleanup may change the
+    # header: a wrong passphrase leaves the device exactly as it was.
+    hdr = header.read(device)
+    try:
+        auth = authority(device, hdr, passphrase, client)
+    except exception.WrongPassphrase:
+        # (Re-run after the passphrase was removed: only read, no cleanup.)
+        done = _existing(hdr, pin, config, client)
+        if done is None:
+            raise
+        return done
+    hdr = orphans.clean(device, hdr, client)
+    return _existing(hdr, pin, config, client) or add_binding(
+        device, hdr, pin, config, auth, policy or advertisement.Trust(),
+        client)
+
+
+def _existing(hdr, pin, config, client):
     for done in bindings_of(hdr):
         if matches(done.binding, pin, config) and _works(done, client, hdr):
             LOG.info('Keyslot %d of %s is already bound to this policy',
-                     done.keyslot, device)
+                     done.keyslot, hdr.device)
             return done
-    auth = authority(device, hdr, passphrase, client)
-    return add_binding(device, hdr, pin, config, auth,
-                       policy or advertisement.Trust(), client)
+    return None
 
 
 def _works(binding, client, hdr):
@@ -148,9 +163,22 @@ def list_bindings(device):
 
 
 def bindings_of(hdr):
-    found = [_binding(hdr.device, hdr.token_slot(tok), token_id,
-                      token.compact(tok))
-             for token_id, tok in hdr.clevis_tokens().items()]
+    """The clevis bindings of a read header, in keyslot order.
+
+    :raises: LuksError naming the device and token when a clevis token is
+        malformed (tampered or corrupted header).
+    """
+    found = []
+    for token_id, tok in hdr.clevis_tokens().items():
+        try:
+            found.append(_binding(hdr.device, hdr.token_slot(tok), token_id,
+                                  token.compact(tok)))
+        except exception.LuksError:
+            raise
+        except exception.NbdeError as exc:
+            raise exception.LuksError(
+                device=hdr.device, reason='clevis token %d is malformed: %s'
+                                          % (token_id, exc))
     return sorted(found, key=lambda b: b.keyslot)
 
 
@@ -163,7 +191,14 @@ def unbind(device, slot, client=None):
     :param client: Tang client, used only to finish an interrupted bind.
     :raises: BindingNotFound, UnsafeOperation (last keyslot).
     """
-    hdr = orphans.clean(device, header.read(device), client)
+    hdr = header.read(device)
+    if slot not in hdr.keyslots and not hdr.slot_tokens(slot) and not [
+            t for t in hdr.tokens.values() if token.pending_slot(t) == slot]:
+        # Nothing names this keyslot: nothing to do, and no reason to run
+        # any cleanup on the header.
+        LOG.info('Keyslot %d of %s is already unbound', slot, device)
+        return
+    hdr = orphans.clean(device, hdr, client)
     bound = [b for b in hdr.clevis_tokens().values()
              if hdr.token_slot(b) == slot]
     if not bound:

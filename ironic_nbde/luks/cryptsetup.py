@@ -7,7 +7,6 @@ failures mapped to errors that name the device and the cause.
 """
 
 import contextlib
-import json
 import os
 import re
 import subprocess
@@ -16,6 +15,7 @@ from oslo_log import log
 
 from ironic_nbde import exception
 from ironic_nbde.conf import CONF
+from ironic_nbde.luks import metadata
 
 LOG = log.getLogger(__name__)
 
@@ -30,6 +30,27 @@ _EXIT_REASONS = {
     4: 'wrong device specified',
     5: 'device already exists or is busy',
 }
+# cryptsetup's own reasons worth surfacing. Only these known messages
+# reach an error text (matched, then restated): other device output is
+# logged at debug level, never put into a user-facing message.
+_KNOWN_REASONS = (
+    (re.compile(r'No space for new keyslot'),
+     'no space for a new keyslot in the LUKS2 keyslots area'),
+    (re.compile(r'All key slots full'), 'all keyslots are in use'),
+    (re.compile(r'Key ?slot (\d+) is full'), 'keyslot %s is already in use'),
+    (re.compile(r'Key ?slot (\d+) is not active'),
+     'keyslot %s is not active'),
+    (re.compile(r'Key ?slot (\d+) is invalid'), 'keyslot %s is invalid'),
+    (re.compile(r'Failed to import token'),
+     'the token does not fit in (or is refused by) the LUKS2 metadata'),
+    (re.compile(r'Not enough available memory|Cannot allocate memory'),
+     'not enough memory for the key derivation'),
+    (re.compile(r'Device requires reencryption recovery'),
+     'the device needs re-encryption recovery (cryptsetup repair)'),
+    (re.compile(r'is in use|is busy'), 'the device is in use'),
+    (re.compile(r'Requested LUKS2 metadata size is too small'),
+     'the requested LUKS2 metadata size is too small'),
+)
 _UNLOCKED = re.compile(r'Key slot (\d+) unlocked')
 
 
@@ -87,16 +108,28 @@ def execute(argv, device, stdin=None, new_key=None, check=True,
                   proc.returncode,
                   proc.stderr.decode('utf-8', 'replace').strip())
     if check and proc.returncode != 0:
-        raise _error(argv, device, proc.returncode)
+        raise _error(argv, device, proc.returncode, proc.stderr)
     return proc
 
 
-def _error(argv, device, code):
+def known_reason(stderr):
+    """cryptsetup's own reason in ``stderr`` (bytes), restated, if it is
+    one of the known messages; else None."""
+    text = (stderr or b'')[-4096:].decode('utf-8', 'replace')
+    for pattern, reason in _KNOWN_REASONS:
+        found = pattern.search(text)
+        if found:
+            return reason % found.groups() if found.groups() else reason
+    return None
+
+
+def _error(argv, device, code, stderr=b''):
     if code == 4 and not os.path.exists(device):
         return exception.DeviceNotFound(device=device)
     if code == 2:
         return exception.WrongPassphrase(device=device, what='passphrase')
-    reason = _EXIT_REASONS.get(code, 'unexpected failure')
+    reason = known_reason(stderr) or _EXIT_REASONS.get(code,
+                                                        'unexpected failure')
     return exception.LuksError(
         device=device, code=code, reason='%s %s: %s (exit %d)' % (
             os.path.basename(argv[0]), argv[1], reason, code))
@@ -110,13 +143,12 @@ def cryptsetup(action, device, *args, **kwargs):
 
 
 def dump(device):
-    """The LUKS2 JSON metadata of ``device`` (``luksDump``), as a dict."""
+    """The LUKS2 JSON metadata of ``device`` (``luksDump``), as a dict.
+
+    :raises: LuksError when it is malformed (see :mod:`metadata`).
+    """
     out = cryptsetup('luksDump', device, '--dump-json-metadata').stdout
-    try:
-        return json.loads(out)
-    except ValueError:
-        raise exception.LuksError(device=device,
-                                  reason='unreadable LUKS2 JSON metadata')
+    return metadata.parse(device, out)
 
 
 def test_passphrase(device, passphrase, slot=None):

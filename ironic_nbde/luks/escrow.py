@@ -62,14 +62,19 @@ def escrow_recovery(device, passphrase, operator_jwk, client=None):
     """
     key = _operator_key(operator_jwk)
     kid = key.thumbprint()
-    hdr = orphans.clean(device, header.read(device), client)
-    for token_id, tok in hdr.tokens_of_type(ESCROW).items():
-        if tok.get('kid') == kid and hdr.token_slot(tok) is not None:
-            LOG.info('%s already has a recovery keyslot %d for key %s',
-                     device, hdr.token_slot(tok), kid)
-            return {'slot': hdr.token_slot(tok), 'token_id': token_id,
-                    'jwe': tok['jwe'], 'kid': kid}
-    auth = bindings.authority(device, hdr, passphrase, client)
+    hdr = header.read(device)
+    # The authority is proven before any cleanup may change the header.
+    try:
+        auth = bindings.authority(device, hdr, passphrase, client)
+    except exception.WrongPassphrase:
+        done = _existing(hdr, kid)
+        if done is None:
+            raise
+        return done
+    hdr = orphans.clean(device, hdr, client)
+    done = _existing(hdr, kid)
+    if done is not None:
+        return done
     recovery = keys.b64e(secrets.token_bytes(32)).encode('ascii')
     sealed = _seal(key, recovery)
 
@@ -86,3 +91,15 @@ def escrow_recovery(device, passphrase, operator_jwk, client=None):
              '--iter-time', str(conf.recovery_iter_time))
     slot, token_id = staged.add(device, hdr, make, recovery, auth, pbkdf)
     return {'slot': slot, 'token_id': token_id, 'jwe': sealed, 'kid': kid}
+
+
+def _existing(hdr, kid):
+    """The recovery keyslot already escrowed to ``kid``, if any."""
+    for token_id, tok in hdr.tokens_of_type(ESCROW).items():
+        if tok.get('kid') == kid and hdr.token_slot(tok) is not None \
+                and isinstance(tok.get('jwe'), str):
+            LOG.info('%s already has a recovery keyslot %d for key %s',
+                     hdr.device, hdr.token_slot(tok), kid)
+            return {'slot': hdr.token_slot(tok), 'token_id': token_id,
+                    'jwe': tok['jwe'], 'kid': kid}
+    return None

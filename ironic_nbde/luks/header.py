@@ -9,6 +9,7 @@ import dataclasses
 
 from ironic_nbde import exception
 from ironic_nbde.luks import cryptsetup
+from ironic_nbde.luks import token as _token
 
 MAGIC = b'LUKS\xba\xbe'
 MAX_KEYSLOTS = 32
@@ -45,21 +46,51 @@ class Header:
         return {n: t for n, t in self.tokens.items() if t.get('type') == kind}
 
     def clevis_tokens(self):
-        """Clevis tokens bound to exactly one existing keyslot: {id: tok}."""
-        return {n: t for n, t in self.tokens_of_type(CLEVIS).items()
-                if self.token_slot(t) is not None}
+        """Clevis tokens bound to exactly one existing keyslot: {id: tok}.
+
+        :raises: LuksError if two clevis tokens claim one keyslot (a
+            tampered header: which one unlocks it cannot be told).
+        """
+        found = {n: t for n, t in self.tokens_of_type(CLEVIS).items()
+                 if self.token_slot(t) is not None}
+        slots = [self.token_slot(t) for t in found.values()]
+        for slot in set(slots):
+            if slots.count(slot) > 1:
+                raise exception.LuksError(
+                    device=self.device,
+                    reason='keyslot %d carries %d clevis tokens (tampered '
+                           'header); remove the extra one with cryptsetup '
+                           'token remove' % (slot, slots.count(slot)))
+        return found
 
     def token_slot(self, token):
         """The one existing keyslot a token is bound to, else None."""
         slots = token.get('keyslots') or []
-        if len(slots) != 1 or int(slots[0]) not in self.keyslots:
+        if len(slots) != 1:
             return None
-        return int(slots[0])
+        slot = _token.slot_number(slots[0])
+        return slot if slot in self.keyslots else None
 
     def slot_tokens(self, slot):
         """Ids of the tokens that reference keyslot ``slot``."""
         return [n for n, t in self.tokens.items()
                 if str(slot) in (t.get('keyslots') or [])]
+
+    def keyslot_salt(self, slot):
+        """The KDF salt of keyslot ``slot`` (random, fresh for every
+        keyslot ever added), or None if it has none."""
+        entry = self.keyslots.get(slot)
+        salt = entry.get('kdf', {}).get('salt') if entry else None
+        return salt or None
+
+    def marker_describes(self, tok):
+        """Whether marker token ``tok`` provably describes the keyslot it
+        names: that keyslot exists and has the salt the marker recorded.
+        A keyslot number alone proves nothing: it can be reused."""
+        slot = _token.pending_slot(tok)
+        salt = _token.marker_salt(tok)
+        return (slot is not None and salt is not None
+                and self.keyslot_salt(slot) == salt)
 
     def unbound_keyslots(self):
         """Keyslots whose key opens no data segment (e.g. left by an

@@ -1,15 +1,21 @@
 """Converge a header left half-changed by an interrupted operation.
 
 A token carrying the pending marker (see :mod:`ironic_nbde.luks.token`)
-names the keyslot an interrupted add was about to fill:
+names the keyslot an interrupted add was about to fill, and once that
+keyslot existed, its salt:
 
 - clevis token, keyslot present and unreferenced, and the key recovered
   through Tang opens it: the add is finished (priority, final token);
-- otherwise the keyslot (if it looks like the one we add, and is not the
-  last) is destroyed and the token removed.
+- else, if the keyslot has the salt the marker recorded (it is provably
+  the one the add made) and is not the last, it is destroyed;
+- else the keyslot is left alone — it may be an unrelated keyslot that
+  reused the number (an administrator's ``luksAddKey``) — and only the
+  token is removed.
 
 A clevis or escrow token without a usable keyslot (clevis#226) is removed.
-A removal marker (see :mod:`staged`) has its keyslot destroyed.
+A removal marker (see :mod:`staged`) has its keyslot destroyed only if the
+salt matches too. Nothing here ever destroys a keyslot a marker does not
+provably describe.
 """
 
 from oslo_log import log
@@ -37,10 +43,14 @@ def clean(device, hdr, client=None):
     for token_id, tok in sorted(hdr.tokens_of_type(staged.REMOVING).items()):
         changed = True
         slot = token.pending_slot(tok)
-        if slot in hdr.keyslots and len(hdr.keyslots) > 1:
+        if hdr.marker_describes(tok) and len(hdr.keyslots) > 1:
             LOG.warning('Finishing the interrupted removal of keyslot %d '
                         'of %s', slot, device)
             staged.finish_remove(device, slot, hdr.slot_tokens(slot))
+        elif slot in hdr.keyslots:
+            LOG.warning('Keeping keyslot %d of %s: the removal marker '
+                        'token %d does not prove it is the keyslot that '
+                        'was being removed', slot, device, token_id)
         token.remove_token(device, token_id)
     if changed:
         hdr = header.read(device)
@@ -56,11 +66,17 @@ def clean(device, hdr, client=None):
             if kind == token.CLEVIS and _finish(device, token_id, tok,
                                                 pending, client):
                 continue
-            if (hdr.keyslots[pending].get('kdf', {}).get('type')
+            if (hdr.marker_describes(tok)
+                    and hdr.keyslots[pending].get('kdf', {}).get('type')
                     == _KDF[kind] and len(hdr.keyslots) > 1):
                 LOG.warning('Destroying keyslot %d of %s left by an '
                             'interrupted bind', pending, device)
                 cryptsetup.kill_slot(device, pending)
+            else:
+                LOG.warning('Keeping keyslot %d of %s: the marker of '
+                            'token %d does not prove it was added by the '
+                            'interrupted operation', pending, device,
+                            token_id)
         LOG.warning('Removing orphan %s token %d of %s', kind, token_id,
                     device)
         token.remove_token(device, token_id)
@@ -73,8 +89,8 @@ def _unreferenced(hdr, slot, token_id):
 
 
 def _finish(device, token_id, tok, slot, client):
-    compact = token.compact(tok)
     try:
+        compact = token.compact(tok)
         key = pins.decrypt(compact, client)
         cryptsetup.test_passphrase(device, key, slot)
     except exception.NbdeError as exc:

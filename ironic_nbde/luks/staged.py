@@ -3,18 +3,22 @@ interruption at any step.
 
 Add: (1) import the token with no keyslot and a pending marker (fails early
 when the JSON area is too small, touches no keyslot); (2) add the keyslot;
-(3) set its priority; (4) replace the token with the final one bound to the
+(3) record the new keyslot's salt in the marker, which from then on
+identifies that very keyslot (a number can be reused, a salt cannot);
+(4) set its priority; (5) replace the token with the final one bound to the
 keyslot. A failure undoes what was done; a crash leaves a pending token
 that :mod:`ironic_nbde.luks.orphans` finishes or removes on the next run.
 
 Remove: refuse to destroy the last keyslot; import a marker token naming
-the keyslot, kill the keyslot, remove its tokens, then the marker.
+the keyslot by number and salt, kill the keyslot, remove its tokens, then
+the marker.
 """
 
 from oslo_log import log
 
 from ironic_nbde import exception
 from ironic_nbde.luks import cryptsetup
+from ironic_nbde.luks import header
 from ironic_nbde.luks import token
 
 LOG = log.getLogger(__name__)
@@ -49,6 +53,9 @@ def add(device, hdr, make_token, key, authority, pbkdf_args,
     try:
         cryptsetup.add_key(device, authority, key, slot, pbkdf_args)
         added = True
+        salt = header.read(device).keyslot_salt(slot)
+        token.import_token(device, token.mark(make_token(None, slot), slot,
+                                              salt), token_id, replace=True)
         if priority:
             cryptsetup.set_priority(device, slot, priority)
         token.import_token(device, make_token(slot, None), token_id,
@@ -93,8 +100,9 @@ def remove(device, hdr, slot):
     if marker is None:
         raise exception.LuksError(device=device,
                                   reason='every LUKS2 token id is in use')
-    token.import_token(device, {'type': REMOVING, 'keyslots': [],
-                                token.PENDING: str(slot)}, marker)
+    token.import_token(device, token.mark(
+        {'type': REMOVING, 'keyslots': []}, slot, hdr.keyslot_salt(slot)),
+        marker)
     finish_remove(device, slot, hdr.slot_tokens(slot) + [marker])
 
 

@@ -8,11 +8,15 @@ A clevis token is exactly what ``clevis luks bind`` writes::
 
 While a binding is being made, the token is first imported with no keyslot
 and a ``PENDING`` member naming the keyslot about to be added, so that an
-interrupted bind can be finished or cleaned up by the next run. The final
-token (``--token-replace``) carries no such member.
+interrupted bind can be finished or cleaned up by the next run. Once the
+keyslot exists, the marker also records the keyslot's own KDF salt
+(``SALT``): a keyslot number can be reused by an unrelated keyslot (an
+administrator's ``luksAddKey``), a fresh random salt cannot. The final
+token (``--token-replace``) carries neither member.
 """
 
 import json
+import re
 import secrets
 
 from ironic_nbde import exception
@@ -21,6 +25,10 @@ from ironic_nbde.tang import keys
 
 CLEVIS = 'clevis'
 PENDING = 'ironic-nbde-pending-keyslot'
+SALT = 'ironic-nbde-keyslot-salt'
+_MAX_JWE_PART = 64 * 1024
+_B64URL = re.compile(r'[A-Za-z0-9_-]*')
+_SLOT = re.compile(r'(0|[1-9][0-9]?)')
 _JWE_PARTS = ('protected', 'encrypted_key', 'iv', 'ciphertext', 'tag')
 
 
@@ -30,8 +38,13 @@ def new_passphrase():
     return keys.b64e(secrets.token_bytes(40)).encode('ascii')
 
 
-def clevis_token(compact, slot=None, pending=None):
-    """The clevis token for a compact JWE bound to keyslot ``slot``."""
+def clevis_token(compact, slot=None, pending=None, salt=None):
+    """The clevis token for a compact JWE bound to keyslot ``slot``.
+
+    :param pending: the keyslot an add is about to fill (marker).
+    :param salt: that keyslot's KDF salt once it exists (see
+        :func:`mark`).
+    """
     parts = compact.strip().split('.')
     if len(parts) != 5:
         raise exception.JWEError(reason='compact serialization needs 5 '
@@ -39,26 +52,60 @@ def clevis_token(compact, slot=None, pending=None):
     token = {'type': CLEVIS,
              'keyslots': [] if slot is None else [str(slot)],
              'jwe': dict(sorted(zip(_JWE_PARTS, parts, strict=True)))}
+    return mark(token, pending, salt)
+
+
+def mark(token, pending=None, salt=None):
+    """``token`` with the crash-recovery marker members set (if given)."""
     if pending is not None:
         token[PENDING] = str(pending)
+        if salt is not None:
+            token[SALT] = salt
     return token
 
 
 def compact(token):
     """The compact JWE of a clevis token (what ``clevis decrypt`` takes)."""
-    try:
-        jwe = token['jwe']
-        return '.'.join(jwe[p] for p in _JWE_PARTS)
-    except (KeyError, TypeError):
-        raise exception.JWEError(reason='clevis token has no complete '
-                                        '"jwe" member')
+    jwe = token.get('jwe') if isinstance(token, dict) else None
+    if not isinstance(jwe, dict):
+        raise exception.JWEError(reason='clevis token has no "jwe" object')
+    parts = []
+    for name in _JWE_PARTS:
+        part = jwe.get(name)
+        if not isinstance(part, str):
+            raise exception.JWEError(reason='clevis token "jwe" member %r '
+                                            'must be a string' % name)
+        if len(part) > _MAX_JWE_PART or not _B64URL.fullmatch(part):
+            raise exception.JWEError(reason='clevis token "jwe" member %r '
+                                            'is not base64url of a sane '
+                                            'size' % name)
+        parts.append(part)
+    if not parts[0]:
+        raise exception.JWEError(reason='clevis token has an empty '
+                                        'protected header')
+    return '.'.join(parts)
 
 
 def pending_slot(token):
-    try:
-        return int(token[PENDING])
-    except (KeyError, TypeError, ValueError):
+    """The keyslot number a marker names, or None (not a marker, or a
+    value that is not a plain keyslot number)."""
+    value = token.get(PENDING) if isinstance(token, dict) else None
+    return slot_number(value)
+
+
+def marker_salt(token):
+    """The keyslot salt a marker recorded, or None."""
+    value = token.get(SALT) if isinstance(token, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def slot_number(value):
+    """``value`` as a keyslot number if it is a string of 1-2 ASCII digits
+    naming one (0-31), else None: never int() of arbitrary input."""
+    if not isinstance(value, str) or not _SLOT.fullmatch(value):
         return None
+    number = int(value)
+    return number if number < 32 else None
 
 
 def import_token(device, token, token_id, replace=False):

@@ -8,6 +8,7 @@ what an interruption at that step leaves behind.
 """
 
 import json
+import secrets
 import subprocess
 
 from ironic_nbde import exception
@@ -37,7 +38,9 @@ class FakeDevice:
 
     def add_key(self, slot, key, kdf='pbkdf2', priority=None):
         self.keys[slot] = key
-        entry = {'type': 'luks2', 'kdf': {'type': kdf}}
+        # A fresh random salt per keyslot, as cryptsetup writes.
+        entry = {'type': 'luks2',
+                 'kdf': {'type': kdf, 'salt': secrets.token_hex(16)}}
         if priority is not None:
             entry['priority'] = priority
         self.meta['keyslots'][str(slot)] = entry

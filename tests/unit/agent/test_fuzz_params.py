@@ -1,0 +1,48 @@
+"""Property-based fuzzing of the step-argument parsers: any JSON ends in a
+normalized value or InvalidStepArgument, one line, never another type."""
+
+from hypothesis import given
+from oslotest import base as test_base
+
+from ironic_nbde.agent import params
+from ironic_nbde import exception
+from tests.unit import strategies
+
+SERVER = {'url': 'http://tang.example:7500',
+          'thp': 'k8Zl1wVJ2B3YhXwqNhoYvPmH6fnYcM3sXGnTgYF5Z7c'}
+
+
+class ParamsFuzzTest(test_base.BaseTestCase):
+
+    def check(self, call, *args):
+        try:
+            return call(*args)
+        except exception.InvalidStepArgument as exc:
+            self.assertEqual(1, len(str(exc).splitlines()))
+            self.assertLess(len(str(exc)), 1000)
+            return None
+
+    @strategies.FUZZ
+    @given(strategies.json_values())
+    def test_every_parser_with_any_json(self, value):
+        for call in (params.disk_selector, params.luks_options,
+                     params.recovery_jwk):
+            self.check(call, value)
+        for call in (params.boolean, params.passphrase, params.luks_uuid):
+            self.check(call, value, 'arg')
+        self.check(params.tang_policy, value)
+        self.check(params.tang_policy, [SERVER], value)
+        self.check(params.check_known, {'x': value} if value else {},
+                   {'x': {'required': True}})
+
+    @strategies.FUZZ
+    @given(strategies.objects_like(SERVER))
+    def test_near_valid_servers(self, server):
+        self.check(params.tang_policy, [server])
+
+    @strategies.FUZZ
+    @given(strategies.objects_like({'cipher': 'aes-xts-plain64',
+                                    'key_size': 512, 'sector_size': 4096,
+                                    'label': 'x'}))
+    def test_near_valid_luks_options(self, options):
+        self.check(params.luks_options, options)
