@@ -14,6 +14,10 @@ class E2ETestCase(testtools.TestCase):
 
     env = None
     tang_servers = 3
+    #: The environment class and its log (test output stays quiet).
+    environment_class = env_mod.Environment
+    log = staticmethod(lambda msg: None)
+    rundir_prefix = 'nbde-e2e-'
 
     @classmethod
     def missing(cls):
@@ -33,10 +37,10 @@ class E2ETestCase(testtools.TestCase):
         if cls.skip_reason:
             return
         extra = cls.environment_args()
-        cls.rundir = tempfile.mkdtemp(prefix='nbde-e2e-')
-        cls.env = env_mod.Environment(cls.rundir,
-                                      tang_servers=cls.tang_servers,
-                                      log=lambda msg: None, **extra)
+        cls.rundir = tempfile.mkdtemp(prefix=cls.rundir_prefix)
+        cls.env = cls.environment_class(cls.rundir,
+                                        tang_servers=cls.tang_servers,
+                                        log=cls.log, **extra)
         cls.env.start()
 
     @classmethod
@@ -50,7 +54,7 @@ class E2ETestCase(testtools.TestCase):
     def setUp(self):
         super().setUp()
         if self.skip_reason:
-            msg = 'e2e test needs %s' % self.skip_reason
+            msg = '%s needs %s' % (type(self).__name__, self.skip_reason)
             if os.environ.get('NBDE_REQUIRE_REAL'):
                 self.fail(msg)
             self.skipTest(msg)

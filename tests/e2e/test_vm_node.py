@@ -16,19 +16,17 @@ harness removes every domain, pool, daemon and forwarder it made.
 import contextlib
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 import testtools
 
+from tests.e2e import base
 from tests.e2e.harness import env as env_mod
 from tests.e2e.harness import ironic_log
 from tests.e2e.harness import netns as netns_mod
 from tests.e2e.harness import policy
-from tests.e2e.harness import prereqs
 from tests.e2e.harness import proofs
 from tests.e2e.harness import ramdisk as ramdisk_mod
 from tests.e2e.harness import vmnode
@@ -78,36 +76,24 @@ def attached(path):
         subprocess.run(['losetup', '--detach', dev], capture_output=True)
 
 
-class VmNodeTest(testtools.TestCase):
+class VmNodeTest(base.E2ETestCase):
+
+    environment_class = vmnode.VmEnvironment
+    tang_servers = 4
+    log = staticmethod(LOG)
+    rundir_prefix = 'nbde-vm-'
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.env = None
-        cls.skip_reason = prereqs.missing() or vmnode.missing()
-        if cls.skip_reason:
-            return
+    def missing(cls):
+        return vmnode.missing()
+
+    @classmethod
+    def environment_args(cls):
         cls.image, cls.ramdisk = build_inputs()
-        cls.rundir = tempfile.mkdtemp(prefix='nbde-vm-')
-        cls.env = vmnode.VmEnvironment(cls.rundir, cls.image, cls.ramdisk,
-                                       nodes=1, tang_servers=4, log=LOG)
-        cls.env.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.env is not None:
-            cls.env.stop()
-            if not os.environ.get('NBDE_E2E_KEEP'):
-                shutil.rmtree(cls.rundir, ignore_errors=True)
-        super().tearDownClass()
+        return {'image': cls.image, 'ramdisk': cls.ramdisk, 'nodes': 1}
 
     def setUp(self):
         super().setUp()
-        if self.skip_reason:
-            msg = 'VM node test needs %s' % self.skip_reason
-            if os.environ.get('NBDE_REQUIRE_REAL'):
-                self.fail(msg)
-            self.skipTest(msg)
         self.figures = {'ramdisk_build': self.ramdisk.get('build_seconds')}
         self.addCleanup(self._print_figures)
 
