@@ -13,8 +13,10 @@ when Ironic sets the boot device.
 
 from xml.sax import saxutils
 
-OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd'
-OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd'
+from tests.e2e.harness import guest
+
+# The firmware the first-boot tests boot the same disks with.
+OVMF_CODE, OVMF_VARS = guest.OVMF_CODE, guest.OVMF_VARS
 AGENT_PORT = 9999
 
 
