@@ -7,7 +7,13 @@ Messages never include secrets: callers pass only metadata.
 
 
 class NbdeError(Exception):
-    """Base class of every ironic-nbde error."""
+    """Base class of every ironic-nbde error.
+
+    The keyword arguments stay available, structured, in ``kwargs`` (and
+    as attributes where a caller branches on them, such as
+    :attr:`TangHTTPError.status` and :attr:`LuksError.code`): nothing
+    decides anything on the text of a message.
+    """
 
     _msg_fmt = "An unknown NBDE error occurred."
 
@@ -29,6 +35,11 @@ class InvalidConfig(NbdeError):
 
 class TangHTTPError(NbdeError):
     _msg_fmt = "Tang request %(method)s %(url)s failed: %(reason)s"
+
+    @property
+    def status(self):
+        """The HTTP status the server answered, or None (no answer)."""
+        return self.kwargs.get('status')
 
 
 class AdvertisementError(NbdeError):
@@ -53,8 +64,29 @@ class InsufficientShares(NbdeError):
                 "succeeded: %(errors)s")
 
 
+class CommandError(NbdeError):
+    _msg_fmt = "Command %(command)s on %(device)s failed: %(reason)s"
+
+
+class CommandNotFound(CommandError):
+    _msg_fmt = "Command %(command)s (for %(device)s) is not installed"
+
+
+class CommandTimedOut(CommandError):
+    _msg_fmt = "Command %(command)s on %(device)s timed out after %(timeout)ss"
+
+
+class DeviceProbeError(NbdeError):
+    _msg_fmt = "Cannot read the layout of %(device)s: %(reason)s"
+
+
 class LuksError(NbdeError):
     _msg_fmt = "LUKS operation on %(device)s failed: %(reason)s"
+
+    @property
+    def code(self):
+        """cryptsetup's exit status, when a command failed; else None."""
+        return self.kwargs.get('code')
 
 
 class DeviceNotFound(LuksError):

@@ -16,9 +16,9 @@ import json
 from ironic_python_agent import device_hints
 from ironic_python_agent import hardware
 
+from ironic_nbde import blockdev
 from ironic_nbde import exception
-from ironic_nbde.agent import params
-from ironic_nbde.luks import cryptsetup
+from ironic_nbde.contract import steps
 
 LUKS_FSTYPE = 'crypto_LUKS'
 # Partition types (GPT GUIDs, MBR ids) that a boot loader needs.
@@ -84,7 +84,7 @@ class Target:
 
 def _part(raw):
     """A :class:`Part` tree from an lsblk node, each node probed."""
-    found = cryptsetup.probe(raw['name'])
+    found = blockdev.probe(raw['name'])
     labels = tuple(found[k].lower() for k in ('LABEL', 'PART_ENTRY_NAME')
                    if found.get(k))
     return Part(path=raw['name'], fstype=found.get('TYPE'),
@@ -114,15 +114,7 @@ class Inventory:
 
     def layout(self, disk):
         """:returns: the :class:`Part` tree of ``disk``."""
-        out = cryptsetup.execute(['lsblk', '--json', '--paths', '--output',
-                                  'NAME', disk], disk).stdout
-        try:
-            tree = json.loads(out)['blockdevices'][0]
-        except (ValueError, KeyError, IndexError, TypeError):
-            raise exception.DeviceOperationFailed(
-                operation='layout listing', device=disk,
-                reason='unreadable lsblk output')
-        return _part(tree)
+        return _part(blockdev.tree(disk))
 
 
 def _target(disk, device=None):
@@ -152,7 +144,7 @@ def select_data_disks(inventory, selector, allow_data=False):
     """
     disks = inventory.disks()
     root = inventory.root_disk()
-    if selector == params.ALL_DATA_DISKS:
+    if selector == steps.ALL:
         chosen = [d for d in disks if d.name != root]
         if not chosen:
             raise exception.DeviceSelectionError(
@@ -236,7 +228,7 @@ def luks_devices(inventory, selector=None):
     :returns: a list of :class:`Target`.
     """
     disks = inventory.disks()
-    if selector and selector != params.ALL_DATA_DISKS:
+    if selector and selector != steps.ALL:
         wanted = []
         for hint in selector:
             wanted.extend(d for d in _match(disks, hint) if d not in wanted)

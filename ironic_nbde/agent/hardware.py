@@ -13,9 +13,10 @@ from oslo_log import log
 from ironic_nbde import exception
 from ironic_nbde.agent import devices
 from ironic_nbde.agent import params
-from ironic_nbde.agent import steps
 from ironic_nbde.agent import workflow
 from ironic_nbde.conf import CONF
+from ironic_nbde.contract import policy
+from ironic_nbde.contract import steps
 
 LOG = log.getLogger(__name__)
 
@@ -46,21 +47,25 @@ class NbdeHardwareManager(hardware.HardwareManager):
         return hardware.HardwareSupport.SERVICE_PROVIDER
 
     def get_deploy_steps(self, node, ports):
-        return steps.deploy_steps()
+        return [steps.ENCRYPT.as_agent_step(CONF.nbde_agent.encrypt_priority),
+                steps.CHECK_TANG.as_agent_step()]
 
     def get_clean_steps(self, node, ports):
-        return steps.clean_steps()
+        return [steps.CRYPTO_ERASE.as_agent_step(
+            CONF.nbde_agent.crypto_erase_priority)]
 
     def get_service_steps(self, node, ports):
-        return steps.service_steps()
+        return [steps.REBIND.as_agent_step()]
 
     def nbde_encrypt(self, node, ports, **args):
         """Deploy step: bind the root LUKS partition and/or data disks.
 
-        :returns: {'nbde': {'devices': [metadata...], ...}}; no secret.
+        :returns: {'devices': [device entries]} as
+            :func:`ironic_nbde.contract.record.device_entry` builds them
+            (the layout the conductor records); no secret.
         :raises: InvalidCommandParamsError, DeploymentError.
         """
-        return _translate(errors.DeploymentError, 'nbde_encrypt',
+        return _translate(errors.DeploymentError, steps.ENCRYPT.name,
                           self._encrypt, args)
 
     def nbde_check_tang(self, node, ports, **args):
@@ -73,23 +78,23 @@ class NbdeHardwareManager(hardware.HardwareManager):
         :returns: {'nbde_check': {'tang': [{url, thp}], 'threshold': t}}
         :raises: InvalidCommandParamsError, DeploymentError.
         """
-        return _translate(errors.DeploymentError, 'nbde_check_tang',
+        return _translate(errors.DeploymentError, steps.CHECK_TANG.name,
                           self._check, args)
 
     def nbde_crypto_erase(self, node, ports, **args):
         """Clean step: destroy every keyslot of the node's LUKS devices."""
-        return _translate(errors.CleaningError, 'nbde_crypto_erase',
+        return _translate(errors.CleaningError, steps.CRYPTO_ERASE.name,
                           self._erase, args)
 
     def nbde_rebind(self, node, ports, **args):
         """Service step: move every clevis binding to a new Tang policy."""
-        return _translate(errors.ServicingError, 'nbde_rebind',
+        return _translate(errors.ServicingError, steps.REBIND.name,
                           self._rebind, args)
 
     def _encrypt(self, args):
-        params.check_known(args, steps.ENCRYPT_ARGSINFO)
+        params.check_known(args, steps.ENCRYPT.argsinfo)
         request = workflow.EncryptRequest(
-            policy=params.tang_policy(args['tang_servers'],
+            policy=policy.tang_policy(args['tang_servers'],
                                       args.get('threshold')),
             disks=params.disk_selector(args.get('disks')),
             root_passphrase=params.passphrase(
@@ -105,23 +110,20 @@ class NbdeHardwareManager(hardware.HardwareManager):
         return workflow.encrypt(self.inventory, request)
 
     def _check(self, args):
-        params.check_known(args, steps.CHECK_ARGSINFO)
-        policy = params.tang_policy(args['tang_servers'],
-                                    args.get('threshold'))
-        workflow.check_servers(policy, workflow.tang_client())
-        return {'nbde_check': {
-            'tang': [{'url': s['url'], 'thp': s['thp']}
-                     for s in policy.servers],
-            'threshold': policy.threshold}}
+        params.check_known(args, steps.CHECK_TANG.argsinfo)
+        tang = policy.tang_policy(args['tang_servers'],
+                                  args.get('threshold'))
+        workflow.check_servers(tang, workflow.tang_client())
+        return {'nbde_check': tang.describe()}
 
     def _erase(self, args):
-        params.check_known(args, steps.ERASE_ARGSINFO)
+        params.check_known(args, steps.CRYPTO_ERASE.argsinfo)
         return workflow.crypto_erase(
             self.inventory, params.disk_selector(args.get('disks')))
 
     def _rebind(self, args):
-        params.check_known(args, steps.REBIND_ARGSINFO)
-        policy = params.tang_policy(args['tang_servers'],
-                                    args.get('threshold'))
-        return workflow.rebind(self.inventory, policy,
+        params.check_known(args, steps.REBIND.argsinfo)
+        tang = policy.tang_policy(args['tang_servers'],
+                                  args.get('threshold'))
+        return workflow.rebind(self.inventory, tang,
                                params.disk_selector(args.get('disks')))

@@ -5,20 +5,18 @@ raises :class:`~ironic_nbde.exception.InvalidStepArgument` naming the
 argument and the reason. Nothing here does I/O.
 """
 
-import dataclasses
 import re
 
 from ironic_python_agent import device_hints
 from jwcrypto import jwk as jwcrypto_jwk
 from oslo_utils import strutils
 
-from ironic_nbde import exception
-from ironic_nbde.tang import pins
+from ironic_nbde.contract import args as _args
+from ironic_nbde.contract import steps
 
-ALL_DATA_DISKS = 'all'
+ALL = steps.ALL
 HINT_KEYS = frozenset({'size', 'model', 'vendor', 'serial', 'wwn',
                        'rotational', 'name', 'by_path', 'hctl'})
-_SERVER_KEYS = frozenset({'url', 'thp', 'adv'})
 _LUKS_KEYS = {'cipher': str, 'key_size': int, 'sector_size': int,
               'label': str}
 _KEY_SIZES = (256, 512)
@@ -27,45 +25,7 @@ _CIPHER_RE = re.compile(r'[a-z0-9]{1,32}(-[a-z0-9]{1,32}){0,4}')
 _UUID_RE = re.compile(r'[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}', re.I)
 _LABEL_RE = re.compile(r'[ -~]*')
 _PRIVATE_JWK_MEMBERS = frozenset({'d', 'p', 'q', 'dp', 'dq', 'qi', 'k'})
-
-
-def _bad(arg, reason, *fmt):
-    return exception.InvalidStepArgument(arg=arg, reason=reason % tuple(
-        _shown(f) for f in fmt))
-
-
-def _shown(value):
-    """A value for an error message: one line, bounded."""
-    if isinstance(value, int) and not isinstance(value, bool) \
-            and abs(value) < 10**9:
-        return value
-    if isinstance(value, (str, int, float, bool, type(None))) or isinstance(
-            value, exception.NbdeError):
-        text = value if isinstance(value, str) else str(value)
-        text = ' '.join(text.split())
-        return text if len(text) <= 80 else text[:77] + '...'
-    return '<%s>' % type(value).__name__
-
-
-@dataclasses.dataclass(frozen=True)
-class TangPolicy:
-    """Tang servers (each with a pinned thumbprint) and the threshold."""
-
-    servers: tuple
-    threshold: int
-
-    def pin(self):
-        """The clevis pin and config: ``tang`` for one server, else sss."""
-        if len(self.servers) == 1:
-            return 'tang', dict(self.servers[0])
-        return 'sss', {'t': self.threshold,
-                       'pins': {'tang': [dict(s) for s in self.servers]}}
-
-    def describe(self):
-        """Metadata only: URLs, thumbprints, threshold."""
-        return {'tang': [{'url': s['url'], 'thp': s['thp']}
-                         for s in self.servers],
-                'threshold': self.threshold}
+_bad = _args.bad
 
 
 def check_known(args, argsinfo):
@@ -79,53 +39,15 @@ def check_known(args, argsinfo):
             raise _bad(name, 'this argument is required')
 
 
-def tang_policy(servers, threshold=None):
-    """Validate ``tang_servers`` and ``threshold``.
-
-    :returns: :class:`TangPolicy`.
-    """
-    if not isinstance(servers, list) or not servers:
-        raise _bad('tang_servers', 'must be a non-empty list of '
-                                   '{url, thp, adv?} objects')
-    checked = []
-    for index, server in enumerate(servers):
-        where = 'tang_servers[%d]' % index
-        if not isinstance(server, dict):
-            raise _bad(where, 'must be an object {url, thp, adv?}')
-        unknown = sorted(str(k) for k in set(server) - _SERVER_KEYS)
-        if unknown:
-            raise _bad(where, 'unknown key(s) %s', ', '.join(unknown))
-        if not isinstance(server.get('thp'), str) or not server['thp']:
-            raise _bad(where, "'thp' (the pinned thumbprint of a signing "
-                              "key) is required")
-        if 'adv' in server and not isinstance(server['adv'], dict):
-            raise _bad(where, "'adv' must be the advertisement JWS object")
-        try:
-            pins.validate_config('tang', server)
-        except exception.InvalidConfig as e:
-            raise _bad(where, '%s', e)
-        checked.append(dict(server))
-    urls = [s['url'] for s in checked]
-    if len(set(urls)) != len(urls):
-        raise _bad('tang_servers', 'a server URL is listed twice')
-    if threshold is None:
-        threshold = 1
-    if (not isinstance(threshold, int) or isinstance(threshold, bool)
-            or not 1 <= threshold <= len(checked)):
-        raise _bad('threshold', 'must be an integer from 1 to the number '
-                                'of Tang servers (%d), got %s',
-                   len(checked), threshold)
-    return TangPolicy(servers=tuple(checked), threshold=threshold)
-
-
 def disk_selector(value, arg='disks'):
     """Validate a disk selector.
 
-    :param value: ``"all"`` (every data disk: all disks but the root
-        disk), a root-device-hint style object, or a list of them.
+    :param value: ``"all"`` (what it selects depends on the step: see
+        :mod:`ironic_nbde.contract.steps`), a root-device-hint style
+        object, or a list of them.
     :returns: ``"all"``, a list of hint dicts, or None when not given.
     """
-    if value is None or value == ALL_DATA_DISKS:
+    if value is None or value == ALL:
         return value
     hints = value if isinstance(value, list) else [value]
     if not hints:
@@ -134,7 +56,7 @@ def disk_selector(value, arg='disks'):
         where = '%s[%d]' % (arg, index) if isinstance(value, list) else arg
         if not isinstance(hint, dict) or not hint:
             raise _bad(where, 'must be "%s" or a non-empty object of '
-                              'device hints (%s)', ALL_DATA_DISKS,
+                              'device hints (%s)', ALL,
                        ', '.join(sorted(HINT_KEYS)))
         unknown = sorted(str(k) for k in set(hint) - HINT_KEYS)
         if unknown:

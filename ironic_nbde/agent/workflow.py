@@ -2,10 +2,15 @@
 
 Every step first validates everything it can without touching a disk:
 arguments, device selection, and each Tang server's advertisement against
-its pinned thumbprint. Only then are devices changed, each in the
-crash-safe order of :mod:`ironic_nbde.luks` (bind, prove the binding
-unlocks through Tang, only then remove the old passphrase or slot).
-Results carry metadata only, never a secret.
+its pinned thumbprint. That check is the step's one Tang session: the
+verified advertisements are bound inline into every device of the step
+(one request per server, and every device bound to the same keys even if a
+server rotates meanwhile). Only then are devices changed, each through one
+:class:`ironic_nbde.luks.Volume` in the crash-safe order of
+:mod:`ironic_nbde.luks` (bind, prove the binding unlocks through one Tang
+recovery, only then remove the old passphrase or slot). Results carry
+metadata only (:func:`ironic_nbde.contract.record.device_entry`), never a
+secret.
 """
 
 import concurrent.futures
@@ -17,6 +22,7 @@ from ironic_nbde import conf
 from ironic_nbde import exception
 from ironic_nbde import luks
 from ironic_nbde.agent import devices
+from ironic_nbde.contract import record
 from ironic_nbde.tang import advertisement
 from ironic_nbde.tang import http
 
@@ -45,20 +51,25 @@ def tang_client():
 def check_servers(policy, client):
     """Fetch every Tang advertisement and check its pinned thumbprint.
 
+    :returns: {url: the verified advertisement's JWK set}, to bind with
+        (:meth:`~ironic_nbde.contract.policy.TangPolicy.pin`).
     :raises: TangHTTPError, AdvertisementError (no disk touched yet).
     """
+    found = {}
     for server in policy.servers:
         try:
-            advertisement.obtain(server['url'], thp=server['thp'],
-                                 adv=server.get('adv'), client=client)
+            adv = advertisement.obtain(server['url'], thp=server['thp'],
+                                       adv=server.get('adv'), client=client)
         except exception.TangHTTPError as e:
-            if 'HTTP 404' not in str(e):
+            if e.status != 404:
                 raise
             # tangd answers 404 for a thumbprint it does not know: name
             # the keys it does sign with instead.
             adv = advertisement.fetch(server['url'], client=client)
             advertisement.trust(adv, [server['thp']])
             raise
+        found[server['url']] = adv.jwks
+    return found
 
 
 def _on_each(operation, targets, func):
@@ -90,17 +101,6 @@ def _on_each(operation, targets, func):
     if failures:
         raise failures[0]
     return results
-
-
-def _describe(target, uuid, binding, policy, escrow=None):
-    result = dict(target.describe(), luks_uuid=uuid,
-                  keyslot=binding.keyslot,
-                  token_id=binding.token_id, **policy.describe())
-    if escrow:
-        result['recovery'] = {'jwe': escrow['jwe'], 'kid': escrow['kid'],
-                              'keyslot': escrow['slot'],
-                              'token_id': escrow['token_id']}
-    return result
 
 
 def _check_root_args(request):
@@ -145,31 +145,47 @@ def encrypt(inventory, request):
                                       request.allow_data)
             if request.disks is not None else [])
     client = tang_client()
-    check_servers(request.policy, client)
-    pin, config = request.policy.pin()
+    pin, config = request.policy.pin(check_servers(request.policy, client))
 
-    def secure(target):
-        if target is root and request.root_in_place:
+    def escrow(vol, passphrase):
+        if not request.recovery_jwk:
+            return None
+        return luks.escrow_recovery(
+            vol.device, passphrase=passphrase,
+            operator_jwk=request.recovery_jwk, client=client, volume=vol)
+
+    def secure_data(target):
+        # A fresh disk: formatted already bound, no temporary passphrase.
+        bound = luks.format_bound(target.device, pin, config,
+                                  allow_data=request.allow_data,
+                                  client=client, **request.luks)
+        vol = luks.Volume(target.device, client)
+        luks.prove(target.device, bound.compact, bound.binding.keyslot,
+                   client=client, volume=vol)
+        return record.device_entry(target.describe(), bound.uuid,
+                                   bound.binding, request.policy,
+                                   escrow(vol, bound.key))
+
+    def secure_root(target):
+        vol = luks.Volume(target.device, client)
+        if request.root_in_place:
             passphrase = luks.encrypt_in_place(
                 target.device, uuid=request.root_luks_uuid).passphrase
-        elif target is root:
-            passphrase = request.root_passphrase.encode()
-            luks.rekey(target.device, passphrase, client=client)
         else:
-            passphrase = luks.format_device(
-                target.device, allow_data=request.allow_data,
-                **request.luks).passphrase
+            passphrase = request.root_passphrase.encode()
+            luks.rekey(target.device, passphrase, client=client, volume=vol)
         binding = luks.bind(target.device, pin, config,
-                            passphrase=passphrase, client=client)
-        luks.verify(target.device, binding.keyslot, client=client)
-        escrow = None
-        if request.recovery_jwk:
-            escrow = luks.escrow_recovery(
-                target.device, passphrase=passphrase,
-                operator_jwk=request.recovery_jwk, client=client)
-        luks.remove_passphrase(target.device, passphrase, client=client)
-        uuid = luks.luks_info(target.device)['uuid']
-        return _describe(target, uuid, binding, request.policy, escrow)
+                            passphrase=passphrase, client=client, volume=vol)
+        luks.verify(target.device, binding.keyslot, client=client,
+                    volume=vol)
+        escrowed = escrow(vol, passphrase)
+        luks.remove_passphrase(target.device, passphrase, client=client,
+                               volume=vol)
+        return record.device_entry(target.describe(), vol.uuid, binding,
+                                   request.policy, escrowed)
+
+    def secure(target):
+        return secure_root(target) if target is root else secure_data(target)
 
     targets = ([root] if root else []) + data
     return {'devices': _on_each('encryption', targets, secure)}
@@ -186,7 +202,7 @@ def crypto_erase(inventory, selector=None):
         except exception.UnsupportedLuksVersion:
             uuid = None  # LUKS1: erased all the same
         luks.crypto_erase(target.device)
-        return dict(target.describe(), luks_uuid=uuid, erased=True)
+        return record.erased_entry(target.describe(), uuid)
 
     return {'devices': _on_each('crypto-erase',
                                 devices.luks_devices(inventory, selector),
@@ -211,13 +227,12 @@ def rebind(inventory, policy, selector=None):
             selector='for rebind', reason='no LUKS device with a clevis '
                                           'binding was found')
     client = tang_client()
-    check_servers(policy, client)
-    pin, config = policy.pin()
+    pin, config = policy.pin(check_servers(policy, client))
 
     def move(target):
         new = luks.rebind(target.device, pin=pin, config=config,
                           client=client)
         uuid = luks.luks_info(target.device)['uuid']
-        return _describe(target, uuid, new, policy)
+        return record.device_entry(target.describe(), uuid, new, policy)
 
     return {'devices': _on_each('rebind', targets, move)}

@@ -52,7 +52,7 @@ def server_state(url, thp, client):
     try:
         client.get(http.normalize_url(url) + '/adv/' + thp)
     except exception.TangHTTPError as e:
-        if str(e.kwargs.get('reason', '')).startswith('HTTP 404'):
+        if e.status == 404:
             return ServerState(RETIRED, 'key %s is gone; the server now '
                                         'signs with %s' % (thp, now))
         return ServerState(UNREACHABLE, str(e))

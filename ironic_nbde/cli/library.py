@@ -11,9 +11,8 @@ from ironic_nbde.cli import health
 from ironic_nbde.cli import recovery
 from ironic_nbde.cli import templates
 from ironic_nbde.cli import trust
-from ironic_nbde.conductor import record
-
-REBIND_STEP = {'interface': 'deploy', 'step': 'nbde_rebind'}
+from ironic_nbde.contract import record
+from ironic_nbde.contract import steps
 
 
 class NbdeAdmin:
@@ -100,19 +99,20 @@ class NbdeAdmin:
 
         :returns: one row per node with the service steps sent.
         """
-        args = {'tang_servers': servers, 'threshold': threshold or 1}
+        args = templates.policy_args(servers, threshold)
         if disks is not None:
             args['disks'] = disks
-        steps = [dict(REBIND_STEP, args=args)]
+        service = [{'interface': steps.INTERFACE, 'step': steps.REBIND.name,
+                    'args': args}]
         rows = []
         for name in nodes:
             found, _rec = self.binding(name)
             if not dry_run:
                 found.set_provision_state(self.conn.baremetal, 'service',
-                                          service_steps=steps)
+                                          service_steps=service)
             rows.append({'node': found.name or found.id,
                          'action': 'would service' if dry_run
-                         else 'servicing', 'service_steps': steps})
+                         else 'servicing', 'service_steps': service})
         return rows
 
     def recovery_keys(self, node, private_key_path, device=None):

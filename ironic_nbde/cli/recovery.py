@@ -11,7 +11,7 @@ from jwcrypto import jwe as jwcrypto_jwe
 
 from ironic_nbde import exception
 from ironic_nbde.cli import keyfile
-from ironic_nbde.conductor import record
+from ironic_nbde.contract import record
 
 _ENCS = ['A128GCM', 'A192GCM', 'A256GCM', 'A128CBC-HS256',
          'A192CBC-HS384', 'A256CBC-HS512']

@@ -20,13 +20,14 @@ from jwcrypto import jwk as jwcrypto_jwk
 
 from ironic_nbde import exception
 from ironic_nbde.cli import keyfile
+from ironic_nbde.contract import policy
+from ironic_nbde.contract import steps
 
-INTERFACE = 'deploy'
-STEP = 'nbde_encrypt'
-# Runs before write_image (80): Tang down or a thumbprint no server
-# matches fails the deploy before any disk is written.
-CHECK_STEP, CHECK_PRIORITY = 'nbde_check_tang', 90
-MIN_PRIORITY, MAX_PRIORITY, DEFAULT_PRIORITY = 41, 79, 60
+INTERFACE = steps.INTERFACE
+STEP = steps.ENCRYPT.name
+MIN_PRIORITY = steps.ENCRYPT_PRIORITY_MIN
+MAX_PRIORITY = steps.ENCRYPT_PRIORITY_MAX
+DEFAULT_PRIORITY = steps.ENCRYPT_PRIORITY_DEFAULT
 _TRAIT = re.compile(r'^CUSTOM_[A-Z0-9_]+$')
 _TRAIT_MAX = 255
 
@@ -87,6 +88,25 @@ def load_public_jwk(path):
     return key.export_public(as_dict=True)
 
 
+_OPTION = {'tang_servers': '--tang', 'threshold': '--threshold'}
+
+
+def policy_args(servers, threshold=None):
+    """The step arguments of a pinned Tang policy, validated by the same
+    rules the agent applies (:mod:`ironic_nbde.contract.policy`).
+
+    :raises: InvalidTemplate naming the option.
+    """
+    try:
+        tang = policy.tang_policy(servers, threshold)
+    except exception.InvalidStepArgument as e:
+        arg = str(e.kwargs.get('arg', ''))
+        name = _OPTION.get(arg.split('[')[0], arg)
+        raise exception.InvalidTemplate(name=name,
+                                        reason=e.kwargs.get('reason'))
+    return tang.arguments()
+
+
 def encrypt_args(servers, threshold=None, disks=None,
                  root_image_passphrase=None, recovery_jwk=None):
     """The ``nbde_encrypt`` step arguments for a pinned policy."""
@@ -94,13 +114,9 @@ def encrypt_args(servers, threshold=None, disks=None,
         raise exception.InvalidTemplate(
             name='arguments', reason='nothing to encrypt: give --disks '
             'and/or --root-image-passphrase')
-    if threshold is not None and not 1 <= threshold <= len(servers):
-        raise exception.InvalidTemplate(
-            name='--threshold', reason='must be from 1 to the number of '
-            'Tang servers (%d)' % len(servers))
-    args = {'tang_servers': servers, 'threshold': threshold or 1,
-            'disks': disks, 'root_image_passphrase': root_image_passphrase,
-            'recovery_jwk': recovery_jwk}
+    args = dict(policy_args(servers, threshold), disks=disks,
+                root_image_passphrase=root_image_passphrase,
+                recovery_jwk=recovery_jwk)
     return {k: v for k, v in args.items() if v is not None}
 
 
@@ -112,13 +128,12 @@ def build(name, args, priority=DEFAULT_PRIORITY):
             name=name, reason='priority must be from %d to %d (after '
             'write_image, before the agent is torn down)'
             % (MIN_PRIORITY, MAX_PRIORITY))
-    check_args = {k: args[k] for k in ('tang_servers', 'threshold')
+    check_args = {k: args[k] for k in steps.CHECK_TANG.argsinfo
                   if k in args}
     return {'name': name,
-            'steps': [{'interface': INTERFACE, 'step': CHECK_STEP,
-                       'args': check_args, 'priority': CHECK_PRIORITY},
-                      {'interface': INTERFACE, 'step': STEP, 'args': args,
-                       'priority': priority}],
+            'steps': [steps.CHECK_TANG.as_template_step(
+                          check_args, steps.CHECK_PRIORITY),
+                      steps.ENCRYPT.as_template_step(args, priority)],
             'extra': {'ironic_nbde': {'version': 1}}}
 
 

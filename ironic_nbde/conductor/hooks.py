@@ -21,14 +21,15 @@ from oslo_log import log
 from oslo_utils import timeutils
 
 from ironic_nbde import exception
-from ironic_nbde.conductor import record
+from ironic_nbde.contract import record
+from ironic_nbde.contract import steps
 
 LOG = log.getLogger(__name__)
 
-AGENT_INTERFACE = 'deploy'
-ENCRYPT = 'nbde_encrypt'
-REBIND = 'nbde_rebind'
-CRYPTO_ERASE = 'nbde_crypto_erase'
+AGENT_INTERFACE = steps.INTERFACE
+ENCRYPT = steps.ENCRYPT.name
+REBIND = steps.REBIND.name
+CRYPTO_ERASE = steps.CRYPTO_ERASE.name
 WIPES = ('erase_devices', 'erase_devices_metadata')
 
 
@@ -73,7 +74,7 @@ def record_binding(task, command):
         anything but binding metadata.
     """
     devices = record.bound_devices(_result(command, 'deploy'))
-    _save(task, record.make('deploy.' + ENCRYPT, devices, _now()),
+    _save(task, record.make(steps.ENCRYPT.record_name, devices, _now()),
           ENCRYPT)
 
 
@@ -81,7 +82,7 @@ def update_binding(task, command):
     """Update the devices ``nbde_rebind`` moved to the new Tang policy."""
     devices = record.bound_devices(_result(command, 'service'))
     old = task.node.properties.get(record.KEY)
-    _save(task, record.merge(old, 'service.' + REBIND, devices, _now()),
+    _save(task, record.merge(old, steps.REBIND.record_name, devices, _now()),
           REBIND)
 
 
@@ -109,7 +110,8 @@ def _clear(step, step_type, compute):
 
 def _erased(task, command, old):
     erased = record.erased_devices(_result(command, 'clean'))
-    return record.without(old, erased, 'clean.' + CRYPTO_ERASE, _now())
+    return record.without(old, erased,
+                          steps.CRYPTO_ERASE.record_name, _now())
 
 
 def _wiped(task, command, old):

@@ -2,9 +2,11 @@
 rebind, remove a passphrase, re-key, recovery escrow and crypto-erase of
 block devices.
 
-Every command goes through :mod:`ironic_nbde.luks.cryptsetup` (secrets on
-stdin only). Passphrases are ``bytes`` kept in memory; nothing here logs,
-returns in metadata or raises with a secret. Each operation leaves the
+Every cryptsetup command goes through :mod:`ironic_nbde.luks.cryptsetup`
+(secrets on stdin only), over the exec edge :mod:`ironic_nbde.commands`.
+A step passes one :class:`Volume` per device to the operations it runs.
+Passphrases are ``bytes`` kept in memory; nothing here logs, returns in
+metadata or raises with a secret. Each operation leaves the
 device with a working keyslot whatever step it is interrupted at, and a
 re-run converges (see :mod:`ironic_nbde.luks.staged` and
 :mod:`ironic_nbde.luks.orphans`).
@@ -16,20 +18,24 @@ from ironic_nbde.luks.bindings import list_bindings
 from ironic_nbde.luks.bindings import unbind
 from ironic_nbde.luks.erase import crypto_erase
 from ironic_nbde.luks.escrow import escrow_recovery
+from ironic_nbde.luks.format import Bound
 from ironic_nbde.luks.format import Formatted
 from ironic_nbde.luks.format import existing_data
+from ironic_nbde.luks.format import format_bound
 from ironic_nbde.luks.format import format_device
 from ironic_nbde.luks.header import luks_info
 from ironic_nbde.luks.inplace import encrypt_in_place
 from ironic_nbde.luks.passphrase import remove_passphrase
 from ironic_nbde.luks.rebind import rebind
 from ironic_nbde.luks.rekey import rekey
+from ironic_nbde.luks.verify import prove
 from ironic_nbde.luks.verify import recover
 from ironic_nbde.luks.verify import verify
+from ironic_nbde.luks.volume import Volume
 
 __all__ = [
-    'Binding', 'Formatted', 'bind', 'crypto_erase', 'encrypt_in_place',
-    'escrow_recovery', 'existing_data', 'format_device', 'list_bindings',
-    'luks_info', 'rebind', 'recover', 'rekey', 'remove_passphrase', 'unbind',
-    'verify',
+    'Binding', 'Bound', 'Formatted', 'Volume', 'bind', 'crypto_erase',
+    'encrypt_in_place', 'escrow_recovery', 'existing_data', 'format_bound',
+    'format_device', 'list_bindings', 'luks_info', 'prove', 'rebind',
+    'recover', 'rekey', 'remove_passphrase', 'unbind', 'verify',
 ]

@@ -11,6 +11,7 @@ from ironic_nbde.luks import orphans
 from ironic_nbde.luks import staged
 from ironic_nbde.luks import token
 from ironic_nbde.luks import verify
+from ironic_nbde.luks import volume as _volume
 from ironic_nbde.tang import advertisement
 from ironic_nbde.tang import pins
 
@@ -49,7 +50,8 @@ def authority(device, hdr, passphrase, client):
     return passphrase
 
 
-def bind(device, pin, config, passphrase=None, policy=None, client=None):
+def bind(device, pin, config, passphrase=None, policy=None, client=None,
+         volume=None):
     """Bind ``device`` to a tang or sss policy, as ``clevis luks bind``.
 
     Encrypts a fresh random passphrase with the pin (Tang advertisements
@@ -64,14 +66,16 @@ def bind(device, pin, config, passphrase=None, policy=None, client=None):
         existing clevis binding (recovered through Tang) as the authority.
     :param policy: :class:`advertisement.Trust` (default: pinned only).
     :param client: a Tang :class:`http.Client` (default settings if None).
+    :param volume: the step's :class:`~.volume.Volume` of ``device``.
     :returns: the new :class:`Binding`.
     :raises: InvalidConfig, WrongPassphrase, NoFreeKeyslot, TokenTooLarge,
         Tang errors, LuksError — all naming the device or server.
     """
     pins.validate_config(pin, config)
+    vol = _volume.Volume.of(device, client, volume)
     # The caller's authority is proven before any cleanup may change the
     # header: a wrong passphrase leaves the device exactly as it was.
-    hdr = header.read(device)
+    hdr = vol.header
     try:
         auth = authority(device, hdr, passphrase, client)
     except exception.WrongPassphrase:
@@ -80,10 +84,13 @@ def bind(device, pin, config, passphrase=None, policy=None, client=None):
         if done is None:
             raise
         return done
-    hdr = orphans.clean(device, hdr, client)
-    return _existing(hdr, pin, config, client) or add_binding(
-        device, hdr, pin, config, auth, policy or advertisement.Trust(),
-        client)
+    hdr = vol.clean()
+    done = _existing(hdr, pin, config, client)
+    if done is not None:
+        return done
+    vol.changed()
+    return add_binding(device, hdr, pin, config, auth,
+                       policy or advertisement.Trust(), client)
 
 
 def _existing(hdr, pin, config, client):

@@ -1,27 +1,26 @@
-"""The one exec edge of ironic-nbde: cryptsetup and the few probes beside it.
+"""cryptsetup: the LUKS2 commands of ironic-nbde and their exit codes.
 
-Every external command of the project runs through :func:`execute`:
-no shell, a timeout, secrets only on stdin or on an inherited pipe (never in
-argv), the argv and the command's stderr logged at debug level only, and
-failures mapped to errors that name the device and the cause.
+Each command runs through the project's exec edge
+(:func:`ironic_nbde.commands.run`: no shell, a timeout, secrets only on
+stdin or an inherited pipe); a non-zero exit becomes an error that names
+the device, the action and the cause, with the exit status in
+``LuksError.code``.
 """
 
-import contextlib
 import os
 import re
-import subprocess
 
 from oslo_log import log
 
+from ironic_nbde import commands
 from ironic_nbde import exception
 from ironic_nbde.conf import CONF
 from ironic_nbde.luks import metadata
 
 LOG = log.getLogger(__name__)
 
-# Marker in an argv: replaced by /dev/fd/N of a pipe holding ``new_key``.
-NEW_KEY = object()
-NO_TIMEOUT = object()
+NEW_KEY = commands.NEW_KEY
+NO_TIMEOUT = commands.NO_TIMEOUT
 
 _EXIT_REASONS = {
     1: 'wrong parameters or operation refused',
@@ -54,62 +53,22 @@ _KNOWN_REASONS = (
 _UNLOCKED = re.compile(r'Key slot (\d+) unlocked')
 
 
-@contextlib.contextmanager
-def _secret_pipe(data):
-    """A pipe already holding ``data`` (a few bytes: fits the buffer)."""
-    read_fd, write_fd = os.pipe()
-    try:
-        os.write(write_fd, data)
-    finally:
-        os.close(write_fd)
-    try:
-        yield read_fd
-    finally:
-        os.close(read_fd)
-
-
 def execute(argv, device, stdin=None, new_key=None, check=True,
             timeout=None):
-    """Run a command; return the ``CompletedProcess`` (bytes output).
+    """Run a cryptsetup command; return its :class:`commands.Result`.
 
-    :param argv: the command as a list; it must never hold a secret.
-    :param device: the device concerned, for log lines and errors.
-    :param stdin: bytes fed on standard input (the place for secrets).
-    :param new_key: a second secret, passed through an inherited pipe that
-        replaces the :data:`NEW_KEY` marker in ``argv``.
     :param check: raise on a non-zero exit status.
-    :param timeout: seconds, :data:`NO_TIMEOUT`, or None for the default.
-    :raises: DeviceNotFound, WrongPassphrase or LuksError naming the device.
+    :raises: DeviceNotFound, WrongPassphrase or LuksError naming the device
+        (a command that cannot run or times out is a LuksError too).
     """
-    if timeout is None:
-        timeout = CONF.nbde_luks.command_timeout
-    elif timeout is NO_TIMEOUT:
-        timeout = None
-    with contextlib.ExitStack() as stack:
-        fds = ()
-        if new_key is not None:
-            fd = stack.enter_context(_secret_pipe(new_key))
-            fds = (fd,)
-            argv = ['/dev/fd/%d' % fd if a is NEW_KEY else a for a in argv]
-        LOG.debug('Running %s', argv)
-        try:
-            proc = subprocess.run(argv, input=stdin or b'',
-                                  capture_output=True, pass_fds=fds,
-                                  timeout=timeout, check=False)
-        except FileNotFoundError:
-            raise exception.LuksError(
-                device=device, reason='%s is not installed' % argv[0])
-        except subprocess.TimeoutExpired:
-            raise exception.LuksError(
-                device=device, reason='%s %s timed out after %ss'
-                                      % (argv[0], argv[1], timeout))
-    if proc.stderr:
-        LOG.debug('%s %s on %s (exit %d): %s', argv[0], argv[1], device,
-                  proc.returncode,
-                  proc.stderr.decode('utf-8', 'replace').strip())
-    if check and proc.returncode != 0:
-        raise _error(argv, device, proc.returncode, proc.stderr)
-    return proc
+    try:
+        result = commands.run(argv, device, stdin=stdin, new_key=new_key,
+                              timeout=timeout)
+    except exception.CommandError as e:
+        raise exception.LuksError(device=device, reason=str(e))
+    if check and result.returncode != 0:
+        raise _error(argv, device, result.returncode, result.stderr)
+    return result
 
 
 def known_reason(stderr):
@@ -185,22 +144,3 @@ def kill_slot(device, slot):
 def set_priority(device, slot, priority):
     cryptsetup('config', device, '--priority', priority, '--key-slot',
                str(slot))
-
-
-def probe(device):
-    """Signatures blkid finds on ``device`` (filesystem, partition table,
-    LUKS...) as a dict, empty when there are none."""
-    proc = execute(['blkid', '--probe', '--output', 'export', device],
-                   device, check=False)
-    if proc.returncode == 2:
-        return {}
-    if proc.returncode != 0:
-        if not os.path.exists(device):
-            raise exception.DeviceNotFound(device=device)
-        raise exception.LuksError(device=device, reason='blkid failed '
-                                  '(exit %d)' % proc.returncode)
-    found = {}
-    for line in proc.stdout.decode('utf-8', 'replace').splitlines():
-        key, _, value = line.partition('=')
-        found[key] = value
-    return found

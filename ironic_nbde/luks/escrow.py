@@ -19,10 +19,10 @@ from oslo_log import log
 from ironic_nbde import exception
 from ironic_nbde.conf import CONF
 from ironic_nbde.luks import bindings
-from ironic_nbde.luks import header
 from ironic_nbde.luks import orphans
 from ironic_nbde.luks import staged
 from ironic_nbde.luks import token
+from ironic_nbde.luks import volume as _volume
 from ironic_nbde.tang import keys
 
 LOG = log.getLogger(__name__)
@@ -50,7 +50,8 @@ def _seal(key, secret):
     return obj.serialize(compact=True)
 
 
-def escrow_recovery(device, passphrase, operator_jwk, client=None):
+def escrow_recovery(device, passphrase, operator_jwk, client=None,
+                    volume=None):
     """Add a recovery keyslot; return its passphrase sealed to the operator.
 
     :param operator_jwk: the operator's public JWK (EC or RSA dict).
@@ -62,7 +63,8 @@ def escrow_recovery(device, passphrase, operator_jwk, client=None):
     """
     key = _operator_key(operator_jwk)
     kid = key.thumbprint()
-    hdr = header.read(device)
+    vol = _volume.Volume.of(device, client, volume)
+    hdr = vol.header
     # The authority is proven before any cleanup may change the header.
     try:
         auth = bindings.authority(device, hdr, passphrase, client)
@@ -71,7 +73,7 @@ def escrow_recovery(device, passphrase, operator_jwk, client=None):
         if done is None:
             raise
         return done
-    hdr = orphans.clean(device, hdr, client)
+    hdr = vol.clean()
     done = _existing(hdr, kid)
     if done is not None:
         return done
@@ -89,6 +91,7 @@ def escrow_recovery(device, passphrase, operator_jwk, client=None):
     pbkdf = ('--pbkdf', 'argon2id', '--pbkdf-parallel', '1',
              '--pbkdf-memory', str(conf.recovery_pbkdf_memory),
              '--iter-time', str(conf.recovery_iter_time))
+    vol.changed()
     slot, token_id = staged.add(device, hdr, make, recovery, auth, pbkdf)
     return {'slot': slot, 'token_id': token_id, 'jwe': sealed, 'kid': kid}
 

@@ -4,18 +4,31 @@ The volume key is random (cryptsetup draws it); the first keyslot holds a
 fresh 320-bit random passphrase behind a cheap pbkdf2 (no argon2 cost for
 a machine key). The metadata and keyslots areas are sized for several
 multi-server sss tokens and rebinds, since they cannot grow later.
+
+:func:`format_bound` formats a device already bound: the first keyslot's
+passphrase is the clevis key itself, encrypted with the pin *before* the
+device is touched, and its clevis token is imported right after the
+format. No temporary passphrase ever exists, so none has to be removed:
+three cryptsetup commands (format, token import, the proof) instead of a
+dozen. It is only for a fresh device, where there is nothing to keep: a
+crash before the token lands leaves a LUKS2 device nothing opens, and the
+re-run formats it again (``allow_data``), as after any interrupted format.
 """
 
 import dataclasses
 
 from oslo_log import log
 
+from ironic_nbde import blockdev
 from ironic_nbde import exception
 from ironic_nbde.conf import CONF
+from ironic_nbde.luks import bindings
 from ironic_nbde.luks import cryptsetup
 from ironic_nbde.luks import header
 from ironic_nbde.luks import staged
 from ironic_nbde.luks import token
+from ironic_nbde.tang import advertisement
+from ironic_nbde.tang import pins
 
 LOG = log.getLogger(__name__)
 
@@ -37,7 +50,7 @@ class Formatted:
 def existing_data(device):
     """What ``blkid`` finds on ``device`` (e.g. 'an ext4 filesystem'), or
     None when it holds no known signature."""
-    found = cryptsetup.probe(device)
+    found = blockdev.probe(device)
     if found.get('TYPE') == 'crypto_LUKS':
         return 'a LUKS%s header' % found.get('VERSION', '')
     if 'PTTYPE' in found:
@@ -45,6 +58,33 @@ def existing_data(device):
     if 'TYPE' in found:
         return 'a %s %s' % (found['TYPE'], found.get('USAGE', 'signature'))
     return None
+
+
+def _check_empty(device, allow_data):
+    found = existing_data(device)
+    if found and not allow_data:
+        raise exception.DeviceHasData(device=device, found=found)
+    if found:
+        LOG.warning('Overwriting %s found on %s as allowed', found, device)
+
+
+def _luks_format(device, passphrase, cipher, key_size, sector_size, label,
+                 uuid):
+    conf = CONF.nbde_luks
+    args = ['--type', 'luks2', '--key-file', '-', '--key-slot', '0',
+            '--cipher', cipher or conf.cipher,
+            '--key-size', str(key_size or conf.key_size),
+            '--luks2-metadata-size', str(conf.metadata_size),
+            '--luks2-keyslots-size', str(conf.keyslots_size)]
+    args += list(staged.PBKDF2_FAST)
+    for option, value in (('--sector-size', sector_size),
+                          ('--label', label), ('--uuid', uuid)):
+        if value is not None:
+            args += [option, str(value)]
+    cryptsetup.cryptsetup('luksFormat', device, *args, stdin=passphrase)
+    uuid = header.probe_binary(device)[1]
+    LOG.info('Formatted %s as LUKS2 %s', device, uuid)
+    return uuid
 
 
 def format_device(device, allow_data=False, cipher=None, key_size=None,
@@ -62,25 +102,57 @@ def format_device(device, allow_data=False, cipher=None, key_size=None,
     :returns: :class:`Formatted`.
     :raises: DeviceNotFound, DeviceHasData, LuksError.
     """
-    found = existing_data(device)
-    if found and not allow_data:
-        raise exception.DeviceHasData(device=device, found=found)
-    if found:
-        LOG.warning('Overwriting %s found on %s as allowed', found, device)
-    conf = CONF.nbde_luks
-    args = ['--type', 'luks2', '--key-file', '-', '--key-slot', '0',
-            '--cipher', cipher or conf.cipher,
-            '--key-size', str(key_size or conf.key_size),
-            '--luks2-metadata-size', str(conf.metadata_size),
-            '--luks2-keyslots-size', str(conf.keyslots_size)]
-    args += list(staged.PBKDF2_FAST)
-    for option, value in (('--sector-size', sector_size),
-                          ('--label', label), ('--uuid', uuid)):
-        if value is not None:
-            args += [option, str(value)]
+    _check_empty(device, allow_data)
     passphrase = token.new_passphrase()
-    cryptsetup.cryptsetup('luksFormat', device, *args, stdin=passphrase)
-    uuid = header.probe_binary(device)[1]
-    LOG.info('Formatted %s as LUKS2 %s', device, uuid)
+    uuid = _luks_format(device, passphrase, cipher, key_size, sector_size,
+                        label, uuid)
     return Formatted(device=device, uuid=uuid, slot=0, discard=discard,
                      passphrase=passphrase)
+
+
+@dataclasses.dataclass(frozen=True)
+class Bound:
+    """A device formatted already bound (:func:`format_bound`).
+
+    ``key`` is the clevis keyslot's passphrase: keep it in memory (it
+    authorizes a recovery escrow), never store it.
+    """
+
+    device: str
+    uuid: str
+    binding: object
+    compact: str = dataclasses.field(repr=False)
+    key: bytes = dataclasses.field(repr=False)
+
+
+def format_bound(device, pin, config, allow_data=False, policy=None,
+                 client=None, cipher=None, key_size=None, sector_size=None,
+                 label=None, uuid=None):
+    """Format a fresh ``device`` as LUKS2 bound to a clevis policy.
+
+    The new key is encrypted with the pin first (a Tang or trust failure
+    leaves the device untouched), then formatted into keyslot 0 with its
+    clevis token 0, exactly the token ``clevis luks bind`` writes. Prove it
+    with :func:`~.verify.prove` before relying on it.
+
+    :param policy: :class:`advertisement.Trust` (default: pinned only).
+    :returns: :class:`Bound`.
+    :raises: DeviceHasData, InvalidConfig, Tang errors, TokenTooLarge,
+        LuksError — each naming the device or the server.
+    """
+    pins.validate_config(pin, config)
+    _check_empty(device, allow_data)
+    key = token.new_passphrase()
+    compact = pins.encrypt(pin, config, key,
+                           policy or advertisement.Trust(), client)
+    tok = token.clevis_token(compact, 0)
+    uuid = _luks_format(device, key, cipher, key_size, sector_size, label,
+                        uuid)
+    token.import_token(device, tok, 0)
+    described = pins.describe(compact)
+    binding = bindings.Binding(
+        device=device, keyslot=0, token_id=0, pin=described['pin'],
+        config=bindings.clevis_config(described), binding=described)
+    LOG.info('Bound %s: keyslot 0, clevis token 0', device)
+    return Bound(device=device, uuid=uuid, binding=binding,
+                 compact=compact, key=key)

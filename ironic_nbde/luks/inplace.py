@@ -17,6 +17,7 @@ import struct
 
 from oslo_log import log
 
+from ironic_nbde import blockdev
 from ironic_nbde import exception
 from ironic_nbde.conf import CONF
 from ironic_nbde.luks import cryptsetup
@@ -58,7 +59,7 @@ def filesystem_size(device):
 
     :raises: DeviceNotFound, UnsafeOperation for any other content.
     """
-    found = cryptsetup.probe(device)
+    found = blockdev.probe(device)
     fstype = found.get('TYPE')
     try:
         with open(device, 'rb') as f:

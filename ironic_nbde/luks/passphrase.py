@@ -5,17 +5,20 @@ from oslo_log import log
 
 from ironic_nbde import exception
 from ironic_nbde.luks import cryptsetup
-from ironic_nbde.luks import header
-from ironic_nbde.luks import orphans
 from ironic_nbde.luks import staged
 from ironic_nbde.luks import verify
+from ironic_nbde.luks import volume as _volume
 
 LOG = log.getLogger(__name__)
 
 
-def remove_passphrase(device, passphrase, client=None):
+def remove_passphrase(device, passphrase, client=None, volume=None):
     """Destroy the keyslot ``passphrase`` opens, after proving a clevis
     binding of ``device`` unlocks through Tang.
+
+    With the step's :class:`~.volume.Volume`, the binding its
+    :func:`~.verify.verify` proved in this step is the proof; else one is
+    recovered through Tang now.
 
     Idempotent: if no keyslot opens with the passphrase any more, nothing
     is done and None is returned.
@@ -24,7 +27,8 @@ def remove_passphrase(device, passphrase, client=None):
     :raises: BindingNotFound / VerificationFailed (no proven binding: the
         passphrase is kept), UnsafeOperation (it opens a clevis keyslot).
     """
-    hdr = orphans.clean(device, header.read(device), client)
+    vol = _volume.Volume.of(device, client, volume)
+    hdr = vol.clean()
     try:
         slot = cryptsetup.test_passphrase(device, passphrase)
     except exception.WrongPassphrase:
@@ -36,7 +40,10 @@ def remove_passphrase(device, passphrase, client=None):
             device=device, action='remove the passphrase',
             reason='it opens keyslot %d, which has a token (unbind it '
                    'instead)' % slot)
-    proven, _ = verify.recover(device, client=client, hdr=hdr)
+    proven = vol.proven()
+    if proven is None:
+        proven, _ = verify.recover(device, client=client, hdr=hdr)
+    vol.changed()
     staged.remove(device, hdr, slot)
     LOG.info('Removed the passphrase keyslot %d of %s (binding on keyslot '
              '%d verified)', slot, device, proven)

@@ -16,11 +16,12 @@ from ironic_nbde.luks import cryptsetup
 from ironic_nbde.luks import header
 from ironic_nbde.luks import orphans
 from ironic_nbde.luks import staged
+from ironic_nbde.luks import volume as _volume
 
 LOG = log.getLogger(__name__)
 
 
-def rekey(device, passphrase, client=None):
+def rekey(device, passphrase, client=None, volume=None):
     """Re-encrypt ``device`` under a new volume key.
 
     :param passphrase: the provisioning passphrase (bytes); it keeps
@@ -28,7 +29,9 @@ def rekey(device, passphrase, client=None):
     :returns: the keyslot that ``passphrase`` now opens.
     :raises: WrongPassphrase, UnsupportedLuksVersion, LuksError.
     """
-    hdr = header.read(device)
+    vol = _volume.Volume.of(device, client, volume)
+    hdr = vol.header
+    vol.changed()
     if hdr.reencrypting:
         LOG.warning('Resuming the interrupted re-encryption of %s', device)
         _resume(device, passphrase)
@@ -40,13 +43,14 @@ def rekey(device, passphrase, client=None):
                               timeout=cryptsetup.NO_TIMEOUT)
     slot = cryptsetup.test_passphrase(device, passphrase)
     hdr = header.read(device)
-    for stale in hdr.unbound_keyslots():
-        if stale != slot:
-            LOG.warning('Destroying keyslot %d of %s: it opens no data '
-                        '(left by an interrupted re-encryption)', stale,
-                        device)
-            cryptsetup.kill_slot(device, stale)
-    orphans.clean(device, header.read(device), client)
+    stale = [s for s in hdr.unbound_keyslots() if s != slot]
+    for gone in stale:
+        LOG.warning('Destroying keyslot %d of %s: it opens no data (left '
+                    'by an interrupted re-encryption)', gone, device)
+        cryptsetup.kill_slot(device, gone)
+    if stale:
+        hdr = header.read(device)
+    vol.cleaned(orphans.clean(device, hdr, client))
     LOG.info('Re-encrypted %s under a new volume key (keyslot %d kept)',
              device, slot)
     return slot

@@ -120,7 +120,7 @@ def import_token(device, token, token_id, replace=False):
     try:
         cryptsetup.cryptsetup('token', device, *args, stdin=data)
     except exception.LuksError as exc:
-        if exc.kwargs.get('code') == 1:
+        if exc.code == 1:
             raise exception.TokenTooLarge(device=device, size=len(data),
                                           kind=token.get('type'))
         raise

@@ -5,8 +5,8 @@ from oslo_log import log
 
 from ironic_nbde import exception
 from ironic_nbde.luks import cryptsetup
-from ironic_nbde.luks import header
 from ironic_nbde.luks import token
+from ironic_nbde.luks import volume as _volume
 from ironic_nbde.tang import pins
 
 LOG = log.getLogger(__name__)
@@ -21,7 +21,7 @@ def recover(device, slot=None, client=None, hdr=None):
     :returns: (keyslot, passphrase bytes) — keep the passphrase in memory.
     :raises: BindingNotFound, VerificationFailed.
     """
-    hdr = hdr or header.read(device)
+    hdr = hdr or _volume.Volume(device).header
     found = sorted((hdr.token_slot(t), t)
                    for t in hdr.clevis_tokens().values()
                    if slot is None or hdr.token_slot(t) == slot)
@@ -43,21 +43,46 @@ def recover(device, slot=None, client=None, hdr=None):
         reason='; '.join('keyslot %d: %s' % e for e in errors))
 
 
-def verify(device, slot=None, client=None):
+def prove(device, compact, slot, client=None, volume=None):
+    """Prove a binding just made (its JWE still in memory) unlocks: one
+    Tang recovery of ``compact``, whose key must open ``slot``.
+
+    :raises: VerificationFailed naming the keyslot and the cause.
+    """
+    try:
+        key = pins.decrypt(compact, client)
+        cryptsetup.test_passphrase(device, key, slot)
+    except exception.NbdeError as exc:
+        raise exception.VerificationFailed(device=device, slot=slot,
+                                           reason=str(exc))
+    if volume is not None:
+        volume.prove(slot)
+    LOG.info('Verified the clevis binding on keyslot %d of %s', slot,
+             device)
+    return slot
+
+
+def verify(device, slot=None, client=None, volume=None):
     """Prove clevis bindings of ``device`` unlock through Tang.
 
     :param slot: the keyslot to verify; None verifies every binding.
+    :param volume: the step's :class:`~.volume.Volume` of ``device``: it
+        remembers the proof (see :func:`~.passphrase.remove_passphrase`).
     :returns: the sorted list of keyslots proven to unlock.
     :raises: BindingNotFound, VerificationFailed (naming the keyslot).
     """
-    hdr = header.read(device)
+    vol = _volume.Volume.of(device, client, volume)
+    hdr = vol.header
     if slot is not None:
-        return [recover(device, slot, client, hdr)[0]]
+        proven = recover(device, slot, client, hdr)[0]
+        vol.prove(proven)
+        return [proven]
     slots = sorted(hdr.token_slot(t) for t in hdr.clevis_tokens().values())
     if not slots:
         raise exception.BindingNotFound(device=device, where='at all')
     for bound in slots:
         recover(device, bound, client, hdr)
+    vol.prove(slots[0])
     LOG.info('Verified clevis binding(s) on keyslot(s) %s of %s', slots,
              device)
     return slots

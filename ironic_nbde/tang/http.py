@@ -173,7 +173,7 @@ class Client:
                 continue
             if not 200 <= resp.status < 300:
                 raise exception.TangHTTPError(
-                    method=method, url=url,
+                    method=method, url=url, status=resp.status,
                     reason='HTTP %d%s' % (resp.status,
                                           _status_hint(resp.status)))
             return resp

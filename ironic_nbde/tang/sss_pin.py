@@ -18,6 +18,7 @@ import threading
 import time
 
 from ironic_nbde import exception
+from ironic_nbde.contract import policy
 from ironic_nbde.tang import advertisement
 from ironic_nbde.tang import http
 from ironic_nbde.tang import jwe
@@ -47,11 +48,6 @@ def children(config):
     unknown = set(config) - {'t', 'pins'}
     if unknown:
         raise bad('unknown key(s) %s' % ', '.join(sorted(unknown)))
-    t = config.get('t', 1)
-    if not isinstance(t, int) or isinstance(t, bool) or t < 1:
-        raise bad("'t' must be an integer >= 1")
-    if t > MAX_PINS:
-        raise bad("'t' must be at most %d" % MAX_PINS)
     groups = config.get('pins')
     if not isinstance(groups, dict) or not groups:
         raise bad("'pins' must be a non-empty object")
@@ -66,9 +62,10 @@ def children(config):
             result.append((name, cfg))
     if len(result) > MAX_PINS:
         raise bad('more than %d pins' % MAX_PINS)
-    if t > len(result):
-        raise bad('threshold t=%d exceeds the %d pin(s) given'
-                  % (t, len(result)))
+    problem = policy.threshold_problem(config.get('t', 1), len(result),
+                                       of='pins given')
+    if problem:
+        raise bad("the threshold 't' %s" % problem)
     return result
 
 

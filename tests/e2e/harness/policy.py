@@ -1,11 +1,9 @@
 """The NBDE deploy step the e2e flows ask for, built from live tangd's."""
 
+from ironic_nbde.contract import steps
 from tests.e2e.harness import images
 
-STEP = 'nbde_encrypt'
 PRIORITY = 75  # after write_image (80), before tear-down (40)
-CHECK_STEP = 'nbde_check_tang'
-CHECK_PRIORITY = 90  # before write_image: fail before any disk is written
 
 
 def servers(tang, count=None, urls=None):
@@ -26,8 +24,6 @@ def encrypt_args(tang, threshold=2, disks='all', pre_encrypted_root=True,
 
 
 def deploy_steps(args):
-    check = {k: args[k] for k in ('tang_servers', 'threshold') if k in args}
-    return [{'interface': 'deploy', 'step': CHECK_STEP,
-             'priority': CHECK_PRIORITY, 'args': check},
-            {'interface': 'deploy', 'step': STEP, 'priority': PRIORITY,
-             'args': args}]
+    check = {k: args[k] for k in steps.CHECK_TANG.argsinfo if k in args}
+    return [steps.CHECK_TANG.as_template_step(check, steps.CHECK_PRIORITY),
+            steps.ENCRYPT.as_template_step(args, PRIORITY)]

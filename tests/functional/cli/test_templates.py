@@ -6,8 +6,9 @@ import os
 import subprocess
 import sys
 
+from ironic_nbde.contract import policy
 from ironic_nbde.agent import params
-from ironic_nbde.agent import steps
+from ironic_nbde.contract import steps
 from ironic_nbde.cli import templates
 from tests.functional import ironic_api
 from tests.functional import tangd
@@ -37,7 +38,7 @@ class TemplateTest(base.CliTestCase):
                           check['priority']))
         self.assertEqual(step['args']['tang_servers'],
                          check['args']['tang_servers'])
-        params.check_known(check['args'], steps.CHECK_ARGSINFO)
+        params.check_known(check['args'], steps.CHECK_TANG.argsinfo)
         self.assertEqual(('deploy', 'nbde_encrypt', 60),
                          (step['interface'], step['step'], step['priority']))
         args = step['args']
@@ -47,8 +48,8 @@ class TemplateTest(base.CliTestCase):
         self.assertEqual((2, 'all'), (args['threshold'], args['disks']))
         self.assertNotIn('d', args['recovery_jwk'])
         # What the CLI wrote is what the agent's step accepts.
-        params.check_known(args, steps.ENCRYPT_ARGSINFO)
-        params.tang_policy(args['tang_servers'], args['threshold'])
+        params.check_known(args, steps.ENCRYPT.argsinfo)
+        policy.tang_policy(args['tang_servers'], args['threshold'])
         params.recovery_jwk(args['recovery_jwk'])
         params.disk_selector(args['disks'])
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 
+from ironic_nbde import commands
 from ironic_nbde import luks
 from ironic_nbde.luks import cryptsetup
 
@@ -43,11 +44,11 @@ def _arm(mode, kill_at):
         if index == kill_at:
             if mode == 'before':
                 _kill()
-            cryptsetup.subprocess.run = run_then_kill
+            commands.subprocess.run = run_then_kill
         try:
             return real_execute(argv, device, **kwargs)
         finally:
-            cryptsetup.subprocess.run = real_run
+            commands.subprocess.run = real_run
 
     cryptsetup.execute = execute
     return count

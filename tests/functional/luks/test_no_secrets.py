@@ -7,10 +7,10 @@ import subprocess
 from jwcrypto import jwe
 from jwcrypto import jwk
 
+from ironic_nbde import commands
 from ironic_nbde import exception
 from ironic_nbde import luks
 from ironic_nbde.conf import CONF
-from ironic_nbde.luks import cryptsetup
 from tests.functional import tangd
 from tests.functional.luks import base
 
@@ -31,7 +31,7 @@ class TestNoSecrets(base.LuksFunctionalTestCase):
             return real_run(argv, *args, **kwargs)
 
         self.useFixture(__import__('fixtures').MockPatchObject(
-            cryptsetup.subprocess, 'run', run))
+            commands.subprocess, 'run', run))
 
         def attempt(func, *args, **kwargs):
             try:

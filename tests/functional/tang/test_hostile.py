@@ -9,9 +9,9 @@ import sys
 import time
 import urllib.request
 
+from ironic_nbde.contract import policy
 from ironic_nbde import conf
 from ironic_nbde import exception
-from ironic_nbde.agent import params
 from ironic_nbde.agent import workflow
 from ironic_nbde.cli import health
 from ironic_nbde.tang import advertisement
@@ -220,13 +220,13 @@ class AgentAndReportHostileTest(HostileBase):
                         group='nbde_tang')
 
     def test_agent_check_servers(self):
-        policy = params.tang_policy([{'url': self.evil.url,
-                                      'thp': self.thp}])
+        tang = policy.tang_policy([{'url': self.evil.url,
+                                    'thp': self.thp}])
         for mode in TRANSPORT_MODES + ('body',):
             self.set_transport(mode)
             self.evil.body = BAD_ADVS['key_ops a string']
             took, result = hostile_tang.elapsed(
-                workflow.check_servers, policy, workflow.tang_client())
+                workflow.check_servers, tang, workflow.tang_client())
             self.assertIsInstance(result, exception.NbdeError, mode)
             self.assertIn(self.evil.url, str(result))
             self.assertLess(took, DEADLINE * 2 + 1, mode)  # adv + /adv/thp

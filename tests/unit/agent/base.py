@@ -14,11 +14,11 @@ from ironic_python_agent import hardware as ipa_hardware
 from ironic_python_agent import utils as ipa_utils
 from stevedore import extension
 
+from ironic_nbde import commands
 from ironic_nbde import exception
 from ironic_nbde import luks
 from ironic_nbde.agent import hardware
 from ironic_nbde.agent import workflow
-from ironic_nbde.luks import cryptsetup
 from tests import base
 from tests.unit.tang import fakes
 
@@ -119,10 +119,31 @@ class FakeLuks:
         if self.fail_on == (name, device):
             raise exception.LuksError(device=device, reason='injected')
 
+    class Volume:
+        def __init__(self, device, client=None):
+            self.device = device
+            self.uuid = 'uuid-' + device[-1]
+
     def format_device(self, device, allow_data=False, **options):
         self._record('format_device', device)
         return luks.Formatted(device=device, uuid='uuid-' + device[-1],
                               slot=0, discard=False, passphrase=SECRETS[0])
+
+    def format_bound(self, device, pin, config, allow_data=False,
+                     policy=None, client=None, **options):
+        self._record('format_bound', device)
+        self.pins.append((pin, config))
+        self.options = options
+        binding = luks.Binding(device=device, keyslot=0, token_id=0,
+                               pin=pin, config=config, binding={})
+        self.bound.setdefault(device, []).append(binding)
+        return luks.Bound(device=device, uuid='uuid-' + device[-1],
+                          binding=binding, compact='a.b.c.d.e',
+                          key=SECRETS[0])
+
+    def prove(self, device, compact, slot, client=None, volume=None):
+        self._record('prove', device)
+        return slot
 
     def encrypt_in_place(self, device, uuid=None):
         self._record('encrypt_in_place', device)
@@ -130,12 +151,12 @@ class FakeLuks:
         return luks.Formatted(device=device, uuid=uuid or 'uuid-new',
                               slot=0, discard=False, passphrase=SECRETS[0])
 
-    def rekey(self, device, passphrase, client=None):
+    def rekey(self, device, passphrase, client=None, volume=None):
         self._record('rekey', device)
         return 0
 
     def bind(self, device, pin, config, passphrase=None, policy=None,
-             client=None):
+             client=None, volume=None):
         self._record('bind', device)
         self.pins.append((pin, config))
         slot = len(self.bound.setdefault(device, [])) + 1
@@ -145,16 +166,18 @@ class FakeLuks:
         self.bound[device].append(binding)
         return binding
 
-    def verify(self, device, slot=None, client=None):
+    def verify(self, device, slot=None, client=None, volume=None):
         self._record('verify', device)
         return [slot]
 
-    def escrow_recovery(self, device, passphrase, operator_jwk, client=None):
+    def escrow_recovery(self, device, passphrase, operator_jwk, client=None,
+                        volume=None):
         self._record('escrow_recovery', device)
         return {'slot': 5, 'token_id': 4, 'kid': 'operator-kid',
                 'jwe': 'eyJhbGciOiJFQ0RILUVTIn0..iv.ciphertext.tag'}
 
-    def remove_passphrase(self, device, passphrase, client=None):
+    def remove_passphrase(self, device, passphrase, client=None,
+                          volume=None):
         self._record('remove_passphrase', device)
         return 0
 
@@ -197,7 +220,7 @@ class AgentTestCase(base.TestCase):
         super().setUp()
         self.patch(ipa_utils, 'execute', _refuse)
         self.exec = FakeExec(LAYOUTS)
-        self.patch(cryptsetup, 'execute', self.exec)
+        self.patch(commands, 'run', self.exec)
         self.luks = FakeLuks()
         self.patch(workflow, 'luks', self.luks)
         self.tang = fakes.client_ab()

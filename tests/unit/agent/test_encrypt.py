@@ -26,19 +26,24 @@ class EncryptTest(base.AgentTestCase):
 
     def test_data_disk_by_hint(self):
         result = self.encrypt(disks={'serial': 'DATA-B'})
-        self.assertEqual([('format_device', '/dev/sdb'), ('bind', '/dev/sdb'),
-                          ('verify', '/dev/sdb'),
-                          ('remove_passphrase', '/dev/sdb')],
-                         self.luks.calls)
+        # A fresh data disk is formatted already bound (no temporary
+        # passphrase to remove), then proven through Tang.
+        self.assertEqual([('format_bound', '/dev/sdb'),
+                          ('prove', '/dev/sdb')], self.luks.calls)
         self.assertEqual([{
             'device': '/dev/sdb', 'disk': '/dev/sdb',
             'by_path': '/dev/disk/by-path/pci-0000:00:1f.2-ata-b',
-            'serial': 'DATA-B', 'luks_uuid': 'uuid-b', 'keyslot': 1,
+            'serial': 'DATA-B', 'luks_uuid': 'uuid-b', 'keyslot': 0,
             'token_id': 0, 'threshold': 1,
             'tang': [{'url': base.fakes.META['url_a'],
                       'thp': base.fakes.META['thp_a']}]}],
             result['devices'])
-        self.assertEqual([('tang', self.server())], self.luks.pins)
+        # Bound with the advertisement the pre-check verified (inline).
+        [(pin, config)] = self.luks.pins
+        self.assertEqual('tang', pin)
+        adv = config.pop('adv')
+        self.assertEqual(self.server(), config)
+        self.assertIn('keys', adv)
         self.assertNoSecret(result)
 
     def test_hints_list_and_operators(self):
@@ -95,19 +100,22 @@ class EncryptTest(base.AgentTestCase):
             self.assertEqual('operator-kid', device['recovery']['kid'])
         escrows = [c for c in self.luks.calls if c[0] == 'escrow_recovery']
         self.assertEqual(2, len(escrows))
-        # Escrow happens before the authorizing passphrase is removed.
+        # Escrow happens before the authorizing passphrase is removed, and
+        # only once the binding is proven.
         calls = self.luks.calls
-        self.assertLess(calls.index(('escrow_recovery', '/dev/sdb')),
-                        calls.index(('remove_passphrase', '/dev/sdb')))
+        self.assertLess(calls.index(('escrow_recovery', '/dev/sda2')),
+                        calls.index(('remove_passphrase', '/dev/sda2')))
+        self.assertLess(calls.index(('prove', '/dev/sdb')),
+                        calls.index(('escrow_recovery', '/dev/sdb')))
         self.assertNoSecret(result)
 
     def test_device_failure_names_device(self):
-        self.luks.fail_on = ('bind', '/dev/sdb')
+        self.luks.fail_on = ('format_bound', '/dev/sdb')
         e = self.assertRaises(errors.DeploymentError, self.encrypt,
                               disks={'serial': 'DATA-B'})
         self.assertIn('/dev/sdb', str(e))
         self.assertIn('injected', str(e))
-        self.assertNotIn(('remove_passphrase', '/dev/sdb'), self.luks.calls)
+        self.assertNotIn(('prove', '/dev/sdb'), self.luks.calls)
 
 
 class EncryptBadInputTest(base.AgentTestCase):

@@ -4,6 +4,7 @@ normalized value or InvalidStepArgument, one line, never another type."""
 from hypothesis import given
 from oslotest import base as test_base
 
+from ironic_nbde.contract import policy
 from ironic_nbde.agent import params
 from ironic_nbde import exception
 from tests.unit import strategies
@@ -30,15 +31,15 @@ class ParamsFuzzTest(test_base.BaseTestCase):
             self.check(call, value)
         for call in (params.boolean, params.passphrase, params.luks_uuid):
             self.check(call, value, 'arg')
-        self.check(params.tang_policy, value)
-        self.check(params.tang_policy, [SERVER], value)
+        self.check(policy.tang_policy, value)
+        self.check(policy.tang_policy, [SERVER], value)
         self.check(params.check_known, {'x': value} if value else {},
                    {'x': {'required': True}})
 
     @strategies.FUZZ
     @given(strategies.objects_like(SERVER))
     def test_near_valid_servers(self, server):
-        self.check(params.tang_policy, [server])
+        self.check(policy.tang_policy, [server])
 
     @strategies.FUZZ
     @given(strategies.objects_like({'cipher': 'aes-xts-plain64',

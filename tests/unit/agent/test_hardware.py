@@ -6,7 +6,7 @@ import os
 from ironic_python_agent import hardware as ipa_hardware
 
 from ironic_nbde.agent import hardware
-from ironic_nbde.agent import steps
+from ironic_nbde.contract import steps
 from ironic_nbde.conf import CONF
 from tests.unit.agent import base
 
@@ -46,10 +46,10 @@ class ManagerTest(base.AgentTestCase):
         return {s['step']: s for s in found['NbdeHardwareManager']}
 
     def test_steps_advertised(self):
-        expected = [('deploy', 'nbde_encrypt', steps.ENCRYPT_ARGSINFO),
-                    ('deploy', 'nbde_check_tang', steps.CHECK_ARGSINFO),
-                    ('clean', 'nbde_crypto_erase', steps.ERASE_ARGSINFO),
-                    ('service', 'nbde_rebind', steps.REBIND_ARGSINFO)]
+        expected = [(s.kind, s.name, s.argsinfo) for s in steps.STEPS]
+        self.assertEqual(['nbde_encrypt', 'nbde_check_tang',
+                          'nbde_crypto_erase', 'nbde_rebind'],
+                         [e[1] for e in expected])
         for kind, name, argsinfo in expected:
             step = self._steps(kind)[name]
             self.assertEqual({'step': name, 'priority': 0,

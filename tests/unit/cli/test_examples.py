@@ -7,8 +7,9 @@ import os
 import testtools
 from jwcrypto import jwk
 
+from ironic_nbde.contract import policy
 from ironic_nbde.agent import params
-from ironic_nbde.agent import steps
+from ironic_nbde.contract import steps
 from ironic_nbde.cli import templates
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'etc',
@@ -41,17 +42,17 @@ class ExamplesTest(testtools.TestCase):
             name = os.path.basename(path).split('.')[0]
             templates.check_name(name)
             # The pre-flight check runs before write_image (80).
-            self.assertEqual(('nbde_check_tang', templates.CHECK_PRIORITY),
+            self.assertEqual(('nbde_check_tang', steps.CHECK_PRIORITY),
                              (check['step'], check['priority']))
             self.assertGreater(check['priority'], 80)
-            params.check_known(check['args'], steps.CHECK_ARGSINFO)
+            params.check_known(check['args'], steps.CHECK_TANG.argsinfo)
             self.assertEqual(step['args']['tang_servers'],
                              check['args']['tang_servers'])
             self.assertIsNotNone(templates.nbde_step({'steps': [step]}))
             self.assertTrue(templates.MIN_PRIORITY <= step['priority']
                             <= templates.MAX_PRIORITY)
             args = step['args']
-            params.check_known(args, steps.ENCRYPT_ARGSINFO)
-            params.tang_policy(args['tang_servers'], args.get('threshold'))
+            params.check_known(args, steps.ENCRYPT.argsinfo)
+            policy.tang_policy(args['tang_servers'], args.get('threshold'))
             params.disk_selector(args.get('disks'))
             params.recovery_jwk(args.get('recovery_jwk'))

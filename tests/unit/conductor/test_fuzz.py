@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from oslotest import base as test_base
 
 from ironic_nbde import exception
-from ironic_nbde.conductor import fields
-from ironic_nbde.conductor import record
+from ironic_nbde.contract import fields
+from ironic_nbde.contract import record
 from tests.unit.conductor import fakes
 from tests.unit import strategies
 

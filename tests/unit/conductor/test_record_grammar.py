@@ -7,7 +7,7 @@ import json
 from oslotest import base as test_base
 
 from ironic_nbde import exception
-from ironic_nbde.conductor import record
+from ironic_nbde.contract import record
 from tests.unit.conductor import fakes
 
 HEX128 = 'a1' * 64

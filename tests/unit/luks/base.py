@@ -2,7 +2,7 @@
 
 import fixtures
 
-from ironic_nbde.luks import cryptsetup
+from ironic_nbde import commands
 from ironic_nbde.luks import header
 from tests import base
 from tests.unit.luks import fakes
@@ -18,7 +18,7 @@ class LuksTestCase(base.TestCase):
     def setUp(self):
         super().setUp()
         self.fake = fakes.FakeExec()
-        self.useFixture(fixtures.MockPatchObject(cryptsetup, 'execute',
+        self.useFixture(fixtures.MockPatchObject(commands, 'run',
                                                  self.fake))
         self.useFixture(fixtures.MockPatchObject(
             header, 'probe_binary', self.fake.probe_binary))

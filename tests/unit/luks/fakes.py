@@ -1,6 +1,6 @@
 """A fake cryptsetup at the exec edge: in-memory LUKS2 headers.
 
-``FakeExec`` replaces ``cryptsetup.execute``: it records every argv (with
+``FakeExec`` replaces ``commands.run``: it records every argv (with
 stdin and the piped new key) and answers the few cryptsetup and blkid
 actions the LUKS layer uses from an in-memory header per device. Injecting
 a failure at call N makes that call fail *without* applying it, which is
@@ -9,10 +9,9 @@ what an interruption at that step leaves behind.
 
 import json
 import secrets
-import subprocess
 
+from ironic_nbde import commands
 from ironic_nbde import exception
-from ironic_nbde.luks import cryptsetup
 
 DATA_OFFSET = 16 * 1024 * 1024
 
@@ -94,20 +93,17 @@ class FakeExec:
             names.append(name)
         return names
 
-    def __call__(self, argv, device, stdin=None, new_key=None, check=True,
+    def __call__(self, argv, device=None, stdin=None, new_key=None,
                  timeout=None):
         self.calls.append({'argv': list(argv), 'stdin': stdin,
                            'new_key': new_key})
         if self.fail_at is not None and len(self.calls) - 1 == self.fail_at:
-            raise exception.LuksError(device=device, code=1,
-                                      reason='injected failure')
+            return commands.Result(list(argv), 1, b'', b'injected failure')
         if self.crash_at is not None and len(self.calls) - 1 == self.crash_at:
             raise Crash()
         dev = self.devices.get(device)
         code, out = self._run(argv, dev, stdin or b'', new_key)
-        if check and code:
-            raise cryptsetup._error(argv, device, code)
-        return subprocess.CompletedProcess(argv, code, out, b'')
+        return commands.Result(list(argv), code, out, b'')
 
     def _run(self, argv, dev, stdin, new_key):
         if argv[0] == 'blkid':

@@ -6,6 +6,8 @@ from unittest import mock
 
 import fixtures
 
+from ironic_nbde import blockdev
+from ironic_nbde import commands
 from ironic_nbde import exception
 from ironic_nbde.luks import cryptsetup
 from ironic_nbde.luks import header
@@ -91,19 +93,19 @@ class TestExecute(base.TestCase):
         self.run.return_value = subprocess.CompletedProcess(
             [], 0, b'TYPE=ext4\nUSAGE=filesystem\n', b'')
         self.assertEqual({'TYPE': 'ext4', 'USAGE': 'filesystem'},
-                         cryptsetup.probe('/d'))
+                         blockdev.probe('/d'))
         self.run.return_value = subprocess.CompletedProcess([], 2, b'', b'')
-        self.assertEqual({}, cryptsetup.probe('/d'))
+        self.assertEqual({}, blockdev.probe('/d'))
 
     def test_argv_logged_at_debug(self):
-        with mock.patch.object(cryptsetup.LOG, 'debug') as debug:
+        with mock.patch.object(commands.LOG, 'debug') as debug:
             cryptsetup.kill_slot('/dev/loop9', 4)
         self.assertIn(['cryptsetup', 'luksKillSlot', '--batch-mode',
                        '/dev/loop9', '4'], debug.call_args_list[0][0])
 
 
 def fixtures_patch():
-    return fixtures.MockPatchObject(cryptsetup.subprocess, 'run')
+    return fixtures.MockPatchObject(commands.subprocess, 'run')
 
 
 class TestBinaryHeader(base.TestCase):

@@ -1,35 +1,49 @@
 """The binding record kept in ``node.properties['nbde']``: a pure format.
 
-The agent's step result is checked field by field against an allow-list
-before anything is stored: Ironic shows node properties to every reader of
-the node, so only metadata may land there (devices, LUKS UUIDs, keyslots,
-Tang URLs and pinned thumbprints) plus the recovery escrow, which is a JWE
-encrypted to an operator's public key. A result with any other field, or a
-value that could be key material, is refused as a whole; the error names
-the field, never its value.
+The agent builds each device entry with :func:`device_entry`; the
+conductor checks the step result field by field against an allow-list
+(:func:`bound_devices`, :func:`erased_devices`) before anything is stored:
+Ironic shows node properties to every reader of the node, so only
+metadata may land there (devices, LUKS UUIDs, keyslots, Tang URLs, pinned
+signing-key thumbprints and exchange-key ids) plus the recovery escrow,
+which is a JWE encrypted to an operator's public key. A result with any
+other field, or a value that could be key material, is refused as a
+whole; the error names the field, never its value. The operator CLI reads
+records with the same module.
+
+Step result (``nbde_encrypt``, ``nbde_rebind``)::
+
+    {"devices": [{"device", "disk", "by_path"?, "serial"?, "luks_uuid",
+                  "keyslot", "token_id",
+                  "tang": [{"url", "thp", "kid"?}], "threshold",
+                  "recovery"?: {"jwe", "kid", "keyslot", "token_id"}}]}
+
+``nbde_crypto_erase`` returns ``{"devices": [{"device", "disk", ...,
+"luks_uuid" (or null for LUKS1), "erased": true}]}``.
 
 Record layout (``version`` 1)::
 
     {"version": 1, "step": "deploy.nbde_encrypt", "updated_at": ISO-8601,
-     "devices": [{"device", "disk", "by_path"?, "serial"?, "luks_uuid",
-                  "keyslot", "token_id", "tang": [{"url", "thp"}],
-                  "threshold", "recovery"?: {"jwe", "kid", "keyslot",
-                  "token_id"}}]}
+     "devices": [device entries as above]}
 
-Nothing here imports Ironic; :mod:`.hooks` applies these functions to
-nodes.
+``kid`` (the thumbprint of the Tang exchange key the binding recovers
+with) is absent from records written before it was recorded.
+
+Nothing here imports Ironic; ``ironic_nbde.conductor.hooks`` applies these
+functions to nodes.
 """
 
 import json
 import re
 
-from ironic_nbde.conductor import fields
+from ironic_nbde.contract import fields
+from ironic_nbde.contract import policy
 
 KEY = 'nbde'
 VERSION = 1
 # Caps: a node has few disks, a policy few servers; the record is small.
 MAX_DEVICES = 256
-MAX_TANG = 16
+MAX_TANG = policy.MAX_SERVERS
 MAX_SIZE = 1024 * 1024
 ESCROW_ALGS = fields.ESCROW_ALGS
 escrow_jwe = fields.escrow_jwe
@@ -44,9 +58,9 @@ def _slot(value, path):
 
 
 def _threshold(value, path):
-    if isinstance(value, bool) or not isinstance(value, int) \
-            or not 1 <= value <= MAX_TANG:
-        raise _refuse(path, 'must be an integer from 1 to %d' % MAX_TANG)
+    problem = policy.threshold_problem(value, MAX_TANG)
+    if problem:
+        raise _refuse(path, problem)
     return value
 
 
@@ -71,7 +85,8 @@ def _erased(value, path):
     return value
 
 
-_TANG_FIELDS = {'url': fields.url, 'thp': fields.thumbprint}
+_TANG_FIELDS = {'url': fields.url, 'thp': fields.thumbprint,
+                'kid': fields.thumbprint}
 _RECOVERY_FIELDS = {'jwe': fields.escrow_jwe, 'kid': fields.thumbprint,
                     'keyslot': _slot, 'token_id': _slot}
 _DEVICE_FIELDS = {
@@ -128,9 +143,10 @@ def bound_devices(result):
     """
     devices = _devices(result, _DEVICE_FIELDS, _BOUND_REQUIRED)
     for i, dev in enumerate(devices):
-        if dev['threshold'] > len(dev['tang']):
-            raise _refuse('devices[%d].threshold' % i,
-                          'exceeds the number of Tang servers')
+        problem = policy.threshold_problem(dev['threshold'],
+                                           len(dev['tang']))
+        if problem:
+            raise _refuse('devices[%d].threshold' % i, problem)
     return devices
 
 
@@ -207,3 +223,42 @@ def after_wipe(old, skip_hints, step, now):
     kept = [d for d in _entries(old)
             if any(_may_match(h, d) for h in hints)]
     return make(step, kept, now)
+
+
+def _exchange_kids(described):
+    """{url: exchange key id} of a described clevis binding (tang or sss
+    of tang): the thumbprint in each tang JWE's header, public."""
+    if described.get('pin') == 'tang':
+        return {described.get('url'): described.get('kid')}
+    found = {}
+    for child in described.get('pins') or ():
+        found.update(_exchange_kids(child))
+    return found
+
+
+def device_entry(target, luks_uuid, binding, tang_policy, escrow=None):
+    """The device entry of a step result for one bound device.
+
+    :param target: {device, disk, by_path?, serial?} (metadata).
+    :param binding: the device's clevis binding (``keyslot``, ``token_id``
+        and ``binding``, the described JWE).
+    :param tang_policy: the :class:`~.policy.TangPolicy` it implements.
+    :param escrow: {jwe, kid, slot, token_id} of a recovery escrow.
+    """
+    kids = _exchange_kids(binding['binding'])
+    described = tang_policy.describe()
+    tang = [dict(s, kid=kids[s['url']]) if kids.get(s['url']) else s
+            for s in described['tang']]
+    entry = dict(target, luks_uuid=luks_uuid, keyslot=binding['keyslot'],
+                 token_id=binding['token_id'], tang=tang,
+                 threshold=described['threshold'])
+    if escrow:
+        entry['recovery'] = {'jwe': escrow['jwe'], 'kid': escrow['kid'],
+                             'keyslot': escrow['slot'],
+                             'token_id': escrow['token_id']}
+    return entry
+
+
+def erased_entry(target, luks_uuid):
+    """The device entry of a crypto-erase result."""
+    return dict(target, luks_uuid=luks_uuid, erased=True)

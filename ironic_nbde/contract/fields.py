@@ -7,13 +7,12 @@ reader of the node, so a value shaped like key material (a long hex or
 base64url run where none belongs) is refused even when it is well-formed.
 """
 
-import base64
-import binascii
 import json
 import re
 import urllib.parse
 
 from ironic_nbde import exception
+from ironic_nbde.tang import keys
 
 # Lower-case canonical UUID only (luksUUID as cryptsetup prints it).
 _UUID = re.compile(r'[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}')
@@ -130,9 +129,8 @@ def _b64json(segment, path):
     if len(segment) > MAX_JWE:
         raise refuse(path, 'protected header too large')
     try:
-        raw = base64.urlsafe_b64decode(segment + '=' * (-len(segment) % 4))
-        header = json.loads(raw)
-    except (ValueError, TypeError, binascii.Error, RecursionError):
+        header = json.loads(keys.b64d(segment))
+    except (ValueError, TypeError, RecursionError):
         raise refuse(path, 'protected header is not base64url JSON')
     if not isinstance(header, dict):
         raise refuse(path, 'protected header is not a JSON object')
