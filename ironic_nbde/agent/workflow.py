@@ -51,7 +51,7 @@ def tang_client():
 def check_servers(policy, client):
     """Fetch every Tang advertisement and check its pinned thumbprint.
 
-    :returns: {url: the verified advertisement's JWK set}, to bind with
+    :returns: {url: the verified advertisement (JWS)}, to bind with
         (:meth:`~ironic_nbde.contract.policy.TangPolicy.pin`).
     :raises: TangHTTPError, AdvertisementError (no disk touched yet).
     """
@@ -68,7 +68,7 @@ def check_servers(policy, client):
             adv = advertisement.fetch(server['url'], client=client)
             advertisement.trust(adv, [server['thp']])
             raise
-        found[server['url']] = adv.jwks
+        found[server['url']] = adv.jws
     return found
 
 
@@ -179,9 +179,10 @@ def encrypt(inventory, request):
         luks.verify(target.device, binding.keyslot, client=client,
                     volume=vol)
         escrowed = escrow(vol, passphrase)
+        uuid = vol.uuid  # (known now: removing a keyslot keeps it)
         luks.remove_passphrase(target.device, passphrase, client=client,
                                volume=vol)
-        return record.device_entry(target.describe(), vol.uuid, binding,
+        return record.device_entry(target.describe(), uuid, binding,
                                    request.policy, escrowed)
 
     def secure(target):

@@ -36,7 +36,7 @@ class TangPolicy:
     def pin(self, advertisements=None):
         """The clevis pin and config: ``tang`` for one server, else sss.
 
-        :param advertisements: {url: JWK set} already fetched and verified
+        :param advertisements: {url: JWS} already fetched and verified
             (the step's one Tang session): each server's config then
             carries its advertisement inline and binding needs no request.
         """

@@ -61,6 +61,9 @@ class Advertisement:
     source: str
     keys: tuple
     signers: tuple
+    # The JWS (JSON serialization) exactly as verified: what a clevis
+    # config's inline "adv" takes.
+    jws: dict = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def jwks(self):
@@ -135,7 +138,7 @@ def parse(raw, source, anchors=()):
         raise fail('missing signature of key %s' %
                    keys.thumbprint(unsigned[0]))
     return Advertisement(source=source, keys=tuple(key_list),
-                         signers=tuple(signers))
+                         signers=tuple(signers), jws=jws)
 
 
 def _verify_one(payload_b64, sig, candidates):

@@ -46,8 +46,12 @@ class EncryptTest(base.AgentFunctionalTest):
             self.assertIn(tang.url, listed.decode())
             uuid = base.run('cryptsetup', 'luksUUID', path).stdout
             self.assertEqual(uuid.decode().strip(), device['luks_uuid'])
-            self.assertEqual([{'url': tang.url, 'thp': tang.signing_thp()}],
-                             device['tang'])
+            [server] = device['tang']
+            # The exchange key the binding recovers with is recorded too.
+            kid = server.pop('kid')
+            self.assertEqual({'url': tang.url, 'thp': tang.signing_thp()},
+                             server)
+            self.assertEqual(43, len(kid))
         self.assertEqual('', blkid_type(root.path))  # root untouched
 
     def test_sss_two_of_two(self):
@@ -140,7 +144,9 @@ class CleanServiceTest(base.AgentFunctionalTest):
         result = manager.nbde_rebind(
             self.node, [], tang_servers=[{'url': tang.url, 'thp': new_thp}])
         device = result['devices'][0]
-        self.assertEqual([{'url': tang.url, 'thp': new_thp}], device['tang'])
+        self.assertEqual([{'url': tang.url, 'thp': new_thp}],
+                         [{'url': s['url'], 'thp': s['thp']}
+                          for s in device['tang']])
         self.assertEqual([device['keyslot']], base.keyslots(disk.path))
         # Only the new key remains useful: drop the rotated ones.
         tang.delete_hidden_keys()

@@ -43,7 +43,7 @@ class EncryptTest(base.AgentTestCase):
         self.assertEqual('tang', pin)
         adv = config.pop('adv')
         self.assertEqual(self.server(), config)
-        self.assertIn('keys', adv)
+        self.assertIn('payload', adv)
         self.assertNoSecret(result)
 
     def test_hints_list_and_operators(self):
