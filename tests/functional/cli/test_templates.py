@@ -128,7 +128,7 @@ class TemplateTest(base.CliTestCase):
                 (['--disks', 'all', '--priority', '80'],
                  'priority must be from 41 to 79'),
                 (['--disks', 'all', '--threshold', '2'],
-                 'must be an integer from 1 to the number of Tang servers (1), got 2'),
+                 'from 1 to the number of Tang servers (1), got 2'),
                 (['--disks', 'all', '--recovery-key', priv],
                  'holds a PRIVATE key')):
             err = self.cli_error('template', 'create', 'CUSTOM_NBDE',
