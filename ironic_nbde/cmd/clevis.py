@@ -11,6 +11,7 @@ Every failure exits non-zero with one line on stderr and nothing on stdout.
 """
 
 import argparse
+import importlib
 import logging
 import sys
 
@@ -48,7 +49,10 @@ def _decrypt(args):
     return 0
 
 
-def build_parser():
+def build_parser(argv=None):
+    """The parser; with the ``luks`` commands when ``argv`` asks for them
+    (or for help), so encrypt/decrypt stay light for a ramdisk. ``None``:
+    every command (the CLI reference)."""
     parser = _Parser(prog='ironic-nbde-clevis',
                      description='clevis-compatible tang and sss pins.')
     parser.add_argument('--debug', action='store_true',
@@ -70,21 +74,16 @@ def build_parser():
     enc.set_defaults(func=_encrypt)
     dec = sub.add_parser('decrypt', help='decrypt a clevis JWE on stdin')
     dec.set_defaults(func=_decrypt)
-    if _LUKS_ARGV in sys.argv[1:3] or '--help' in sys.argv or '-h' in \
-            sys.argv:
-        # Import the LUKS commands only when asked: encrypt/decrypt stay
-        # light for a ramdisk.
-        try:
-            from ironic_nbde.cmd import clevis_luks
-        except ImportError:
-            clevis_luks = None
-        if clevis_luks is not None:
-            clevis_luks.add_parsers(sub)
+    if argv is None or _LUKS_ARGV in argv[:2] or '--help' in argv or \
+            '-h' in argv:
+        # A broken install must fail here, loudly, not hide the commands.
+        importlib.import_module('ironic_nbde.cmd.clevis_luks').add_parsers(sub)
     return parser
 
 
 def main(argv=None):
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else
                         logging.WARNING, stream=sys.stderr,

@@ -7,15 +7,16 @@ accepted when matching.
 """
 
 import base64
-import hashlib
-import json
 import re
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from jwcrypto import common as jwc
+from jwcrypto import jwk as jwcrypto_jwk
 
 from ironic_nbde import exception
 
-THP_ALGS = {'S256': hashlib.sha256, 'S1': hashlib.sha1}
+THP_ALGS = {'S256': hashes.SHA256, 'S1': hashes.SHA1}
 DEFAULT_THP_ALG = 'S256'
 
 CURVES = {
@@ -50,17 +51,21 @@ def b64e(data):
 
 
 def thumbprint(jwk, alg=DEFAULT_THP_ALG):
-    """RFC 7638 thumbprint of an EC JWK (dict)."""
+    """RFC 7638 thumbprint of an EC JWK (dict), by jwcrypto."""
     try:
         members = {k: jwk[k] for k in ('crv', 'kty', 'x', 'y')}
     except (KeyError, TypeError):
         raise exception.InvalidConfig(
             what='JWK', reason='not an EC key with crv, kty, x and y')
-    if not all(isinstance(v, str) for v in members.values()):
+    if not all(isinstance(v, str) for v in members.values()) or \
+            members['kty'] != 'EC':
         raise exception.InvalidConfig(
-            what='JWK', reason='crv, kty, x and y must be strings')
-    canon = json.dumps(members, separators=(',', ':'), sort_keys=True)
-    return b64e(THP_ALGS[alg](canon.encode('utf-8')).digest())
+            what='JWK', reason='crv, kty (EC), x and y must be strings')
+    try:
+        return jwcrypto_jwk.JWK(**members).thumbprint(THP_ALGS[alg]())
+    except (jwc.JWException, ValueError, TypeError) as exc:
+        raise exception.InvalidConfig(what='JWK', reason='no thumbprint '
+                                      '(%s)' % type(exc).__name__)
 
 
 _THP = re.compile(r'[A-Za-z0-9_-]{1,86}')

@@ -1,6 +1,5 @@
 """``ironic-nbde-clevis luks`` subcommands over the fake exec edge."""
 
-import argparse
 import io
 import json
 import sys
@@ -8,6 +7,7 @@ from unittest import mock
 
 from ironic_nbde import exception
 from ironic_nbde import luks
+from ironic_nbde.cmd import clevis
 from ironic_nbde.cmd import clevis_luks
 from tests.unit.luks import base
 
@@ -15,9 +15,9 @@ from tests.unit.luks import base
 class TestCli(base.LuksTestCase):
 
     def parse(self, *argv):
-        parser = argparse.ArgumentParser()
-        clevis_luks.add_parsers(parser.add_subparsers(dest='command'))
-        return parser.parse_args(['luks'] + list(argv))
+        # The real ironic-nbde-clevis parser, built from this argv.
+        argv = ['luks'] + list(argv)
+        return clevis.build_parser(argv).parse_args(argv)
 
     def run_cli(self, *argv, stdin=b''):
         args = self.parse(*argv)

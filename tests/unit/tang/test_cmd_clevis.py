@@ -70,3 +70,21 @@ class CliTest(base.TestCase):
     def test_usage_error(self):
         self.assertRaises(SystemExit, self.run_cli, ['encrypt', 'tpm2',
                                                      '{}'])
+
+
+class ParserTest(base.TestCase):
+
+    def test_luks_commands_follow_the_given_argv(self):
+        with mock.patch.object(sys, 'argv', ['ironic-nbde-clevis']):
+            args = clevis.build_parser(['luks', 'list', '-d', '/dev/x'])\
+                .parse_args(['luks', 'list', '-d', '/dev/x'])
+        self.assertEqual('/dev/x', args.device)
+        # encrypt/decrypt alone do not import the LUKS commands.
+        self.assertNotIn('luks', clevis.build_parser(
+            ['decrypt'])._subparsers._group_actions[0].choices)
+
+    def test_broken_luks_import_fails_loudly(self):
+        with mock.patch.dict(sys.modules,
+                             {'ironic_nbde.cmd.clevis_luks': None}):
+            self.assertRaises(ImportError, clevis.build_parser,
+                              ['luks', 'list'])
