@@ -155,13 +155,12 @@ def encrypt(inventory, request):
             operator_jwk=request.recovery_jwk, client=client, volume=vol)
 
     def secure_data(target):
-        # A fresh disk: formatted already bound, no temporary passphrase.
+        # A fresh disk: formatted already bound and proven through Tang,
+        # no temporary passphrase.
         bound = luks.format_bound(target.device, pin, config,
                                   allow_data=request.allow_data,
                                   client=client, **request.luks)
         vol = luks.Volume(target.device, client)
-        luks.prove(target.device, bound.compact, bound.binding.keyslot,
-                   client=client, volume=vol)
         return record.device_entry(target.describe(), bound.uuid,
                                    bound.binding, request.policy,
                                    escrow(vol, bound.key))

@@ -8,13 +8,15 @@ multi-server sss tokens and rebinds, since they cannot grow later.
 :func:`format_bound` formats a device already bound: the first keyslot's
 passphrase is the clevis key itself, encrypted with the pin *before* the
 device is touched, and its clevis token is imported right after the
-format. No temporary passphrase ever exists, so none has to be removed:
-three cryptsetup commands (format, token import, the proof) instead of a
-dozen. It is only for a fresh device, where there is nothing to keep: a
-crash before the token lands leaves a LUKS2 device nothing opens, and the
-re-run formats it again (``allow_data``), as after any interrupted format.
+format, while one Tang recovery proves it. No temporary passphrase ever
+exists, so none has to be removed: three cryptsetup commands (format,
+token import, the proof) instead of a dozen. It is only for a fresh
+device, where there is nothing to keep: a crash before the token lands
+leaves a LUKS2 device nothing opens, and the re-run formats it again
+(``allow_data``), as after any interrupted format.
 """
 
+import concurrent.futures
 import dataclasses
 
 from oslo_log import log
@@ -27,6 +29,7 @@ from ironic_nbde.luks import cryptsetup
 from ironic_nbde.luks import header
 from ironic_nbde.luks import staged
 from ironic_nbde.luks import token
+from ironic_nbde.luks import verify
 from ironic_nbde.tang import advertisement
 from ironic_nbde.tang import pins
 
@@ -128,17 +131,19 @@ class Bound:
 def format_bound(device, pin, config, allow_data=False, policy=None,
                  client=None, cipher=None, key_size=None, sector_size=None,
                  label=None, uuid=None):
-    """Format a fresh ``device`` as LUKS2 bound to a clevis policy.
+    """Format a fresh ``device`` as LUKS2 bound to a clevis policy, and
+    prove the binding unlocks.
 
     The new key is encrypted with the pin first (a Tang or trust failure
     leaves the device untouched), then formatted into keyslot 0 with its
-    clevis token 0, exactly the token ``clevis luks bind`` writes. Prove it
-    with :func:`~.verify.prove` before relying on it.
+    clevis token 0, exactly the token ``clevis luks bind`` writes. The
+    proof is one Tang recovery of that JWE (run while the token is being
+    imported) whose key must open keyslot 0.
 
     :param policy: :class:`advertisement.Trust` (default: pinned only).
     :returns: :class:`Bound`.
     :raises: DeviceHasData, InvalidConfig, Tang errors, TokenTooLarge,
-        LuksError — each naming the device or the server.
+        VerificationFailed, LuksError — each naming the device or server.
     """
     pins.validate_config(pin, config)
     _check_empty(device, allow_data)
@@ -148,11 +153,19 @@ def format_bound(device, pin, config, allow_data=False, policy=None,
     tok = token.clevis_token(compact, 0)
     uuid = _luks_format(device, key, cipher, key_size, sector_size, label,
                         uuid)
-    token.import_token(device, tok, 0)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        recovery = pool.submit(pins.decrypt, compact, client)
+        try:
+            token.import_token(device, tok, 0)
+        finally:
+            # (Never leave the recovery running past this call.)
+            concurrent.futures.wait([recovery])
+    verify.prove_key(device, recovery, 0)
     described = pins.describe(compact)
     binding = bindings.Binding(
         device=device, keyslot=0, token_id=0, pin=described['pin'],
         config=bindings.clevis_config(described), binding=described)
-    LOG.info('Bound %s: keyslot 0, clevis token 0', device)
+    LOG.info('Bound %s: keyslot 0, clevis token 0, verified through Tang',
+             device)
     return Bound(device=device, uuid=uuid, binding=binding,
                  compact=compact, key=key)

@@ -1,6 +1,8 @@
 """Recover a clevis binding's passphrase through Tang and prove it opens
 its keyslot (``cryptsetup open --test-passphrase --key-slot N``)."""
 
+import concurrent.futures
+
 from oslo_log import log
 
 from ironic_nbde import exception
@@ -49,17 +51,31 @@ def prove(device, compact, slot, client=None, volume=None):
 
     :raises: VerificationFailed naming the keyslot and the cause.
     """
+    future = concurrent.futures.Future()
     try:
-        key = pins.decrypt(compact, client)
+        future.set_result(pins.decrypt(compact, client))
+    except exception.NbdeError as exc:
+        future.set_exception(exc)
+    prove_key(device, future, slot)
+    if volume is not None:
+        volume.prove(slot)
+    return slot
+
+
+def prove_key(device, recovery, slot):
+    """Prove the key a Tang recovery gave (a finished future) opens
+    ``slot``.
+
+    :raises: VerificationFailed naming the keyslot and the cause.
+    """
+    try:
+        key = recovery.result()
         cryptsetup.test_passphrase(device, key, slot)
     except exception.NbdeError as exc:
         raise exception.VerificationFailed(device=device, slot=slot,
                                            reason=str(exc))
-    if volume is not None:
-        volume.prove(slot)
     LOG.info('Verified the clevis binding on keyslot %d of %s', slot,
              device)
-    return slot
 
 
 def verify(device, slot=None, client=None, volume=None):

@@ -141,10 +141,6 @@ class FakeLuks:
                           binding=binding, compact='a.b.c.d.e',
                           key=SECRETS[0])
 
-    def prove(self, device, compact, slot, client=None, volume=None):
-        self._record('prove', device)
-        return slot
-
     def encrypt_in_place(self, device, uuid=None):
         self._record('encrypt_in_place', device)
         self.in_place_uuid = uuid

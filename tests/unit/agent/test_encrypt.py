@@ -26,10 +26,9 @@ class EncryptTest(base.AgentTestCase):
 
     def test_data_disk_by_hint(self):
         result = self.encrypt(disks={'serial': 'DATA-B'})
-        # A fresh data disk is formatted already bound (no temporary
-        # passphrase to remove), then proven through Tang.
-        self.assertEqual([('format_bound', '/dev/sdb'),
-                          ('prove', '/dev/sdb')], self.luks.calls)
+        # A fresh data disk is formatted already bound and proven through
+        # Tang: no temporary passphrase to remove.
+        self.assertEqual([('format_bound', '/dev/sdb')], self.luks.calls)
         self.assertEqual([{
             'device': '/dev/sdb', 'disk': '/dev/sdb',
             'by_path': '/dev/disk/by-path/pci-0000:00:1f.2-ata-b',
@@ -105,7 +104,7 @@ class EncryptTest(base.AgentTestCase):
         calls = self.luks.calls
         self.assertLess(calls.index(('escrow_recovery', '/dev/sda2')),
                         calls.index(('remove_passphrase', '/dev/sda2')))
-        self.assertLess(calls.index(('prove', '/dev/sdb')),
+        self.assertLess(calls.index(('format_bound', '/dev/sdb')),
                         calls.index(('escrow_recovery', '/dev/sdb')))
         self.assertNoSecret(result)
 
@@ -115,7 +114,7 @@ class EncryptTest(base.AgentTestCase):
                               disks={'serial': 'DATA-B'})
         self.assertIn('/dev/sdb', str(e))
         self.assertIn('injected', str(e))
-        self.assertNotIn(('prove', '/dev/sdb'), self.luks.calls)
+        self.assertNotIn(('escrow_recovery', '/dev/sdb'), self.luks.calls)
 
 
 class EncryptBadInputTest(base.AgentTestCase):
