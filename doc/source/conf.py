@@ -19,7 +19,6 @@ extensions = [
 
 # README.md parts are included into the pages; nothing else is Markdown.
 source_suffix = {'.rst': 'restructuredtext'}
-myst_heading_anchors = 0
 
 # oslo_config.sphinxconfiggen: the sample file, generated at build time from
 # the same generator configuration as ``tox -e genconfig``.
@@ -33,8 +32,6 @@ project = 'ironic-nbde'
 copyright = 'ironic-nbde developers'
 exclude_patterns = ['_build']
 pygments_style = 'native'
-# Warnings are errors (sphinx-build -W): every cross-reference must resolve.
-nitpicky = False
 
 # -- Options for HTML output -------------------------------------------------
 
