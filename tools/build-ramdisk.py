@@ -47,10 +47,10 @@ UNSET = ('REQUESTS_CA_BUNDLE', 'PIP_CERT', 'SSL_CERT_FILE', 'SSL_CERT_DIR',
          'CURL_CA_BUNDLE', 'GIT_SSL_CAINFO', 'PIP_FIND_LINKS',
          'PIP_CONSTRAINT', 'PIP_EXTRA_INDEX_URL', 'VIRTUAL_ENV')
 SOURCE_FILES = ('ironic_nbde', 'setup.cfg', 'setup.py', 'pyproject.toml',
-                'requirements.txt', 'README.rst', 'LICENSE')
+                'requirements.txt', 'README.md', 'LICENSE')
 # Copied (pbr reads them) but no input of the ramdisk's behaviour: editing
 # the documentation does not rebuild it.
-UNHASHED = ('README.rst', 'LICENSE')
+UNHASHED = ('README.md', 'LICENSE')
 
 
 def log(msg):

@@ -45,9 +45,10 @@ if [ ! -x .venv/bin/python ]; then
     echo "== creating .venv"
     "$PY" -m venv .venv
 fi
-echo "== pip install (project + test requirements)"
+echo "== pip install (project, test and doc requirements)"
 .venv/bin/pip install -q --upgrade pip >/dev/null
-.venv/bin/pip install -q -r requirements.txt -r test-requirements.txt
+.venv/bin/pip install -q -r requirements.txt -r test-requirements.txt \
+    -r doc/requirements.txt
 .venv/bin/pip install -q --no-deps -e . >/dev/null
 
 # sushy-tools (the virtual BMC) beside Debian's python3-libvirt.

@@ -6,7 +6,10 @@ its install.d step 60); a ``git clone`` of this checkout stands in for
 what DIB's source-repositories element puts at /tmp/ironic-nbde. The
 element's install.d script then runs unchanged, with only its DIB_*
 variables pointed at those, and IPA's own ``hardware.get_managers()`` in
-that venv must find the NBDE manager through the entry point.
+that venv must find the NBDE manager through the entry point, and no
+package IPA's venv held before may have changed. A venv holding an older
+IPA than the agent extra requires makes the script fail instead of letting
+pip replace IPA.
 """
 
 import importlib.metadata
@@ -50,9 +53,31 @@ print(json.dumps({
 """
 
 
-def _run(cmd, **kwargs):
-    return subprocess.run(cmd, check=True, capture_output=True, text=True,
+def _run(cmd, check=True, **kwargs):
+    return subprocess.run(cmd, check=check, capture_output=True, text=True,
                           timeout=600, **kwargs)
+
+
+def _installed(python):
+    """{name: version} of every distribution in a venv, as pip sees it."""
+    out = _run([python, '-m', 'pip', 'list', '--format=json']).stdout
+    return {d['name'].lower(): d['version'] for d in json.loads(out)}
+
+
+def _missing_tools():
+    return [t for t in ('git',) if not shutil.which(t)]
+
+
+class _VenvTest(base.TestCase):
+    missing = ()
+
+    def setUp(self):
+        super().setUp()
+        if self.missing:
+            msg = 'element test needs %s' % ', '.join(self.missing)
+            if os.environ.get('NBDE_REQUIRE_REAL'):
+                self.fail(msg)
+            self.skipTest(msg)
 
 
 class ElementFilesTest(base.TestCase):
@@ -86,7 +111,7 @@ class ElementFilesTest(base.TestCase):
         self.assertTrue(os.access(INSTALL, os.X_OK))
 
 
-class ElementInstallTest(base.TestCase):
+class ElementInstallTest(_VenvTest):
     """One venv built per class (about a minute, mostly IPA from PyPI)."""
 
     tmp = None
@@ -94,11 +119,9 @@ class ElementInstallTest(base.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        missing = [t for t in ('git',) if not shutil.which(t)]
-        if missing:
-            cls.missing = missing
+        cls.missing = _missing_tools()
+        if cls.missing:
             return
-        cls.missing = []
         cls.tmp = tempfile.mkdtemp(prefix='nbde-element-')
         try:
             cls._build()
@@ -114,6 +137,7 @@ class ElementInstallTest(base.TestCase):
         ipa = importlib.metadata.version('ironic-python-agent')
         _run([cls.python, '-m', 'pip', 'install', '-q',
               'ironic-python-agent==%s' % ipa])
+        cls.before = _installed(cls.python)
         source = os.path.join(cls.tmp, 'ironic-nbde')
         _run(['git', 'clone', '-q', REPO, source])
         cls.pinned = importlib.metadata.version('jwcrypto')
@@ -130,14 +154,6 @@ class ElementInstallTest(base.TestCase):
         if cls.tmp:
             shutil.rmtree(cls.tmp, ignore_errors=True)
         super().tearDownClass()
-
-    def setUp(self):
-        super().setUp()
-        if self.missing:
-            msg = 'element test needs %s' % ', '.join(self.missing)
-            if os.environ.get('NBDE_REQUIRE_REAL'):
-                self.fail(msg)
-            self.skipTest(msg)
 
     def _venv_json(self, code):
         return json.loads(_run([self.python, '-c', code],
@@ -163,3 +179,64 @@ class ElementInstallTest(base.TestCase):
             'print(json.dumps([u.find_spec("ironic") is not None,'
             ' m.version("jwcrypto")]))')
         self.assertEqual([False, self.pinned], found)
+
+    def test_nothing_ipas_venv_held_changed(self):
+        after = _installed(self.python)
+        self.assertIn('ironic-python-agent', self.before)
+        self.assertEqual(self.before, {name: after.get(name)
+                                       for name in self.before})
+        self.assertIn('ironic-nbde', set(after) - set(self.before))
+
+
+class ElementKeepsOlderIpaTest(_VenvTest):
+    """IPA 12.0.0 in the venv (as a stable branch's ramdisk holds it) is
+    older than the agent extra requires: pip must not replace it with the
+    newest IPA from the index; the script fails the build and says why.
+    IPA is installed without its dependencies: the script must stop at
+    the pin, before anything would import it."""
+
+    OLD_IPA = '12.0.0'
+    tmp = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.missing = _missing_tools()
+        if cls.missing:
+            return
+        cls.tmp = tempfile.mkdtemp(prefix='nbde-element-old-')
+        try:
+            venv = os.path.join(cls.tmp, 'opt', 'ironic-python-agent')
+            cls.python = os.path.join(venv, 'bin', 'python')
+            _run([sys.executable, '-m', 'venv', venv])
+            _run([cls.python, '-m', 'pip', 'install', '-q', '--no-deps',
+                  'ironic-python-agent==%s' % cls.OLD_IPA])
+            cls.before = _installed(cls.python)
+            source = os.path.join(cls.tmp, 'ironic-nbde')
+            _run(['git', 'clone', '-q', REPO, source])
+            cls.install = _run(['bash', INSTALL], check=False, env=dict(
+                os.environ, DIB_IRONIC_NBDE_IPA_VENV=venv,
+                DIB_IRONIC_NBDE_SOURCE=source,
+                DIB_IRONIC_NBDE_UPPER_CONSTRAINTS=os.path.join(
+                    cls.tmp, 'none.txt')))
+        except BaseException:
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.tmp:
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+        super().tearDownClass()
+
+    def test_build_fails_naming_the_pinned_ipa(self):
+        self.assertNotEqual(0, self.install.returncode)
+        self.assertIn('without changing a package already there',
+                      self.install.stderr)
+        self.assertIn('ironic-python-agent==%s' % self.OLD_IPA,
+                      self.install.stderr)
+        self.assertNotIn('IPA loads', self.install.stdout)
+
+    def test_ipa_and_its_venv_unchanged(self):
+        self.assertEqual(self.OLD_IPA, self.before['ironic-python-agent'])
+        self.assertEqual(self.before, _installed(self.python))
