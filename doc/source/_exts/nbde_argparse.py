@@ -7,10 +7,10 @@
        :argv: --help
        :skip-openstacksdk:
 
-Imports the named function and calls it (with an empty argv list when it
-takes an argument) to get the real parser the command uses; ``:argv:``
-sets ``sys.argv`` for the call, for parsers that add commands only when
-asked (``ironic-nbde-clevis`` adds ``luks`` for ``--help``). Every
+Imports the named function and calls it (with the ``:argv:`` list when it
+takes an argument) to get the real parser the command uses, for parsers
+that add commands only when asked (``ironic-nbde-clevis`` adds ``luks``
+for ``--help``). Every
 (sub)command becomes a section with its usage, its description and one
 ``.. option::`` per argument, so the reference cannot drift from the
 code. ``:skip-openstacksdk:`` leaves out the options openstacksdk's
@@ -22,8 +22,6 @@ import argparse
 import importlib
 import inspect
 import re
-import sys
-from unittest import mock
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -43,9 +41,8 @@ def _escape(text):
 def _load(spec, argv):
     module, _, func = spec.partition(':')
     builder = getattr(importlib.import_module(module), func)
-    call_args = [[]] if inspect.signature(builder).parameters else []
-    with mock.patch.object(sys, 'argv', [sys.argv[0]] + argv):
-        parser = builder(*call_args)
+    call_args = [argv] if inspect.signature(builder).parameters else []
+    parser = builder(*call_args)
     if not isinstance(parser, argparse.ArgumentParser):
         raise TypeError('%s returned %r, not an ArgumentParser'
                         % (spec, parser))
