@@ -157,9 +157,11 @@ def encrypt(inventory, request):
     def secure_data(target):
         # A fresh disk: formatted already bound and proven through Tang,
         # no temporary passphrase.
+        # (Its selection probed it and refused what allow_data forbids.)
         bound = luks.format_bound(target.device, pin, config,
                                   allow_data=request.allow_data,
-                                  client=client, **request.luks)
+                                  client=client, probed=True,
+                                  **request.luks)
         vol = luks.Volume(target.device, client)
         return record.device_entry(target.describe(), bound.uuid,
                                    bound.binding, request.policy,

@@ -8,7 +8,7 @@ multi-server sss tokens and rebinds, since they cannot grow later.
 :func:`format_bound` formats a device already bound: the first keyslot's
 passphrase is the clevis key itself, encrypted with the pin *before* the
 device is touched, and its clevis token is imported right after the
-format, while one Tang recovery proves it. No temporary passphrase ever
+format, while one Tang recovery runs to prove it. No temporary passphrase ever
 exists, so none has to be removed: three cryptsetup commands (format,
 token import, the proof) instead of a dozen. It is only for a fresh
 device, where there is nothing to keep: a crash before the token lands
@@ -130,36 +130,40 @@ class Bound:
 
 def format_bound(device, pin, config, allow_data=False, policy=None,
                  client=None, cipher=None, key_size=None, sector_size=None,
-                 label=None, uuid=None):
+                 label=None, uuid=None, probed=False):
     """Format a fresh ``device`` as LUKS2 bound to a clevis policy, and
     prove the binding unlocks.
 
     The new key is encrypted with the pin first (a Tang or trust failure
     leaves the device untouched), then formatted into keyslot 0 with its
     clevis token 0, exactly the token ``clevis luks bind`` writes. The
-    proof is one Tang recovery of that JWE (run while the token is being
-    imported) whose key must open keyslot 0.
+    proof is one Tang recovery of that JWE (run while the device is being
+    formatted) whose key must then open keyslot 0.
 
     :param policy: :class:`advertisement.Trust` (default: pinned only).
+    :param probed: the caller has just probed ``device`` and refused what
+        ``allow_data`` does not allow (the agent's device selection); else
+        it is probed here.
     :returns: :class:`Bound`.
     :raises: DeviceHasData, InvalidConfig, Tang errors, TokenTooLarge,
         VerificationFailed, LuksError — each naming the device or server.
     """
     pins.validate_config(pin, config)
-    _check_empty(device, allow_data)
     key = token.new_passphrase()
-    compact = pins.encrypt(pin, config, key,
-                           policy or advertisement.Trust(), client)
-    tok = token.clevis_token(compact, 0)
-    uuid = _luks_format(device, key, cipher, key_size, sector_size, label,
-                        uuid)
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        check = None if probed else pool.submit(_check_empty, device,
+                                                allow_data)
+        compact = pins.encrypt(pin, config, key,
+                               policy or advertisement.Trust(), client)
+        # The recovery needs only the JWE: it runs while the disk is
+        # formatted, and its key must open the keyslot afterwards.
         recovery = pool.submit(pins.decrypt, compact, client)
-        try:
-            token.import_token(device, tok, 0)
-        finally:
-            # (Never leave the recovery running past this call.)
-            concurrent.futures.wait([recovery])
+        if check is not None:
+            check.result()
+        uuid = _luks_format(device, key, cipher, key_size, sector_size,
+                            label, uuid)
+        token.import_token(device, token.clevis_token(compact, 0), 0)
+        concurrent.futures.wait([recovery])
     verify.prove_key(device, recovery, 0)
     described = pins.describe(compact)
     binding = bindings.Binding(
