@@ -8,6 +8,7 @@ sends nothing.
 
 from ironic_nbde import exception
 from ironic_nbde.cli import health
+from ironic_nbde.cli import keys
 from ironic_nbde.cli import recovery
 from ironic_nbde.cli import templates
 from ironic_nbde.cli import trust
@@ -81,17 +82,31 @@ class NbdeAdmin:
                                         rec.get('updated_at', ''))}
                 for d in rec['devices']]
 
+    def _recorded(self, extra=()):
+        """Every node with only the fields needed (Ironic pages them)."""
+        return self.conn.baremetal.nodes(
+            fields=['uuid', 'name', 'properties'] + list(extra))
+
     def report(self):
         """Rows for every (node, device, Tang server) with a binding."""
         check = health.Checker(self.tang_client)
         rows = []
-        for node in self.conn.baremetal.nodes(
-                fields=['uuid', 'name', 'properties']):
-            rec = (node.properties or {}).get(record.KEY) or {}
-            for device in rec.get('devices') or ():
-                rows.extend(health.device_rows(node.name or node.id,
-                                               device, check))
+        for node, device in keys.bindings(self._recorded()):
+            rows.extend(health.device_rows(node, device, check))
         return rows
+
+    def keys(self):
+        """One row per (Tang server, key) a recorded binding needs."""
+        found = list(keys.bindings(self._recorded()))
+        return keys.rows(keys.dependencies(found),
+                         keys.Servers(self.tang_client))
+
+    def endangered(self, doomed, server=None):
+        """Devices left below their threshold if ``doomed`` keys were
+        deleted (from ``server``, or from every server)."""
+        found = list(keys.bindings(self._recorded()))
+        return keys.endangered(found, keys.Servers(self.tang_client),
+                               doomed, server)
 
     def rebind(self, nodes, servers, threshold=None, disks=None,
                dry_run=False):

@@ -83,7 +83,18 @@ def build_parser(argv):
                             help="a node's recorded binding")
     status.add_argument('node')
     sub.add_parser('report', parents=[common], help='check every binding '
-                   'against its Tang servers')
+                   'against its Tang servers (exit 3: needs attention)')
+    keys = sub.add_parser(
+        'keys', parents=[common], help='the Tang keys recorded bindings '
+        'need; --safe-to-delete: exit 0 if deleting keys leaves every '
+        'device at or above its threshold, 3 if not')
+    keys.add_argument('--safe-to-delete', action='append', metavar='THP',
+                      help='a key thumbprint (signing or exchange) to be '
+                           'deleted (repeatable); lists the devices that '
+                           'would fall below their threshold')
+    keys.add_argument('--server', metavar='URL', help='with '
+                      '--safe-to-delete: the keys are deleted from this '
+                      'Tang server only (default: from any)')
     rebind = sub.add_parser('rebind', parents=[common], help='move nodes '
                             'to new Tang servers (service step)')
     rebind.add_argument('nodes', nargs='+', metavar='NODE')
@@ -146,11 +157,27 @@ def _report(admin, args):
     return rows, ATTENTION if health.flagged(rows) else 0
 
 
+def _keys(admin, args):
+    if not args.safe_to_delete:
+        if args.server:
+            raise exception.InvalidTemplate(
+                name='--server', reason='only with --safe-to-delete')
+        return admin.keys(), 0
+    rows = admin.endangered(args.safe_to_delete, args.server)
+    print('ironic-nbde: deleting %s from %s is %s' % (
+        ', '.join(args.safe_to_delete), args.server or 'any server',
+        'NOT safe: %d device(s) would fall below their threshold'
+        % len(rows) if rows else 'safe: every device keeps its threshold'),
+        file=sys.stderr)
+    return rows, ATTENTION if rows else 0
+
+
 _ACTIONS = {
     ('template', 'create'): _template_create,
     ('template', 'list'): lambda a, _: (a.templates(), 0),
     ('status', None): lambda a, args: (a.status(args.node), 0),
     ('report', None): _report,
+    ('keys', None): _keys,
     ('rebind', None): lambda a, args: (a.rebind(
         args.nodes, _pin(a, args), args.threshold,
         templates.parse_disks(args.disks), dry_run=args.dry_run), 0),
@@ -166,7 +193,7 @@ _LOCAL_ACTIONS = {
 }
 
 
-def _attach_values(argv, options=('--thumbprint',)):
+def _attach_values(argv, options=('--thumbprint', '--safe-to-delete')):
     """``--thumbprint X`` as ``--thumbprint=X``: a base64url thumbprint
     may start with '-', which argparse would read as an option."""
     fixed, argv = [], list(argv)

@@ -152,3 +152,68 @@ class RebindTest(base.CliTestCase):
         err = self.cli_error('rebind', 'plain', '--tang',
                              tangd.free_port_url(), '--yes')
         self.assertIn('connection refused', err)
+
+
+class KeysTest(base.CliTestCase):
+
+    def bind_with_kid(self, name, servers, threshold=1):
+        node = self.bind_node(name, servers, threshold)
+        props = json.loads(json.dumps(node.properties))
+        for entry, server in zip(props['nbde']['devices'][0]['tang'],
+                                 servers, strict=True):
+            entry['kid'] = server.exchange_thp()
+        return self.conn.baremetal.update_node(node, properties=props)
+
+    def test_keys_and_safe_to_delete_through_a_rotation(self):
+        one, two = self.tang(), self.tang()
+        old_sig, old_exc = one.signing_thp(), one.exchange_thp()
+        self.bind_with_kid('a', [one, two], threshold=2)
+        self.bind_with_kid('b', [one])
+        self.bind_node('legacy', [two])  # a record without kid
+        rows = self.cli_json('keys')
+        got = {(r['tang'], r['kind'], r['key']): (r['nodes'], r['devices'],
+                                                  r['advertised'], r['held'])
+               for r in rows}
+        self.assertEqual((2, 2, True, True),
+                         got[(one.url, 'exchange', old_exc)])
+        self.assertEqual((2, 2, True, True),
+                         got[(two.url, 'signing', two.signing_thp())])
+        one.rotate()
+        rows = self.cli_json('keys')
+        state = {(r['tang'], r['key']): (r['advertised'], r['held'])
+                 for r in rows}
+        # Rotated: no longer advertised, still held (hidden).
+        self.assertEqual((False, True), state[(one.url, old_exc)])
+        self.assertEqual((False, True), state[(one.url, old_sig)])
+        # Deleting the hidden keys of server one would lock both nodes.
+        code, out, err = self.cli('keys', '--safe-to-delete', old_exc,
+                                  '--safe-to-delete', old_sig, '--server',
+                                  one.url, '-f', 'json')
+        self.assertEqual(3, code, err)
+        self.assertIn('NOT safe', err)
+        self.assertEqual({'a', 'b'}, {r['node'] for r in json.loads(out)})
+        # Deleting keys no binding uses is safe.
+        code, out, err = self.cli('keys', '--safe-to-delete',
+                                  one.signing_thp(), '--server', one.url)
+        self.assertEqual(0, code, err)
+        self.assertIn('safe', err)
+        # Once deleted, the keys show as gone, and nothing is safe to drop.
+        one.delete_hidden_keys()
+        state = {(r['tang'], r['key']): r['held']
+                 for r in self.cli_json('keys')}
+        self.assertIs(False, state[(one.url, old_exc)])
+        self.assertIs(False, state[(one.url, old_sig)])
+
+    def test_unreachable_server_counts_as_unusable(self):
+        one, two = self.tang(), self.tang()
+        self.bind_with_kid('a', [one, two], threshold=1)
+        two.stop()
+        code, out, err = self.cli('keys', '--safe-to-delete',
+                                  one.exchange_thp(), '--server', one.url,
+                                  '-f', 'json')
+        self.assertEqual(3, code, err)
+        [row] = json.loads(out)
+        self.assertEqual((0, 1), (row['usable_after'], row['threshold']))
+        rows = self.cli_json('keys')
+        self.assertTrue(any(r['tang'] == two.url and r['held'] is None
+                            for r in rows))

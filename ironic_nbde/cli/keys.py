@@ -1,0 +1,209 @@
+"""Which Tang keys the fleet's recorded bindings still need.
+
+Tang's rotation hides the old keys (they still answer ``/rec`` for the
+bindings made with them); every binding must be rebound to the new keys
+before the hidden ones may be deleted. Each recorded device names, per
+server, the pinned signing key (``thp``) and the exchange key its binding
+recovers with (``kid``; absent from records older than that field). From
+the records and one look at each server this module answers:
+
+- :func:`dependencies`: every (server, key) some binding needs, with the
+  nodes and devices that need it;
+- :class:`Servers`: whether each server still advertises and still holds
+  each key — at most two Tang requests per distinct (server, key), however
+  many nodes need it;
+- :func:`endangered`: which devices would be left with fewer usable
+  servers than their threshold if some keys were deleted.
+"""
+
+import collections
+import dataclasses
+import json
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from ironic_nbde import exception
+from ironic_nbde.cli import health
+from ironic_nbde.tang import advertisement
+from ironic_nbde.tang import http
+from ironic_nbde.tang import keys as tang_keys
+
+SIGNING, EXCHANGE = 'signing', 'exchange'
+
+
+@dataclasses.dataclass(frozen=True)
+class KeyState:
+    """What a server says about one key (None: it could not be told)."""
+
+    advertised: object
+    held: object
+    detail: str = ''
+
+
+def _servers_of(device):
+    return [s for s in device.get('tang') or ()
+            if isinstance(s, dict) and isinstance(s.get('url'), str)
+            and isinstance(s.get('thp'), str)]
+
+
+def bindings(nodes):
+    """(node name, device entry) of every recorded device of ``nodes``."""
+    for node in nodes:
+        rec = (node.properties or {}).get('nbde') or {}
+        devices = rec.get('devices') if isinstance(rec, dict) else None
+        for device in devices if isinstance(devices, list) else ():
+            if isinstance(device, dict):
+                yield node.name or node.id, device
+
+
+def dependencies(found):
+    """{(url, kind, key): {'nodes': set, 'devices': int}} over bindings.
+
+    :param found: (node, device entry) pairs (:func:`bindings`).
+    """
+    deps = collections.defaultdict(lambda: {'nodes': set(), 'devices': 0})
+    for node, device in found:
+        for server in _servers_of(device):
+            wanted = [(SIGNING, server['thp'])]
+            if isinstance(server.get('kid'), str):
+                wanted.append((EXCHANGE, server['kid']))
+            for kind, key in wanted:
+                dep = deps[(server['url'], kind, key)]
+                dep['nodes'].add(node)
+                dep['devices'] += 1
+    return deps
+
+
+class Servers:
+    """Each Tang server looked at once per (server, key)."""
+
+    def __init__(self, client=None):
+        self.client = client or http.Client()
+        self._signing = health.Checker(self.client)
+        self._advs = {}
+        self._exchange = {}
+
+    def _current(self, url):
+        """The server's advertisement now, or the error getting it."""
+        if url not in self._advs:
+            try:
+                self._advs[url] = advertisement.fetch(url,
+                                                      client=self.client)
+            except exception.NbdeError as e:
+                self._advs[url] = e
+        return self._advs[url]
+
+    def state(self, url, kind, key):
+        """:returns: :class:`KeyState` of one key on one server."""
+        if kind == SIGNING:
+            found = self._signing(url, key)
+            return KeyState(
+                advertised=found.state == health.CURRENT if found.state in (
+                    health.CURRENT, health.ROTATED, health.RETIRED) else None,
+                held=True if found.state in health.USABLE else (
+                    False if found.state == health.RETIRED else None),
+                detail=found.detail)
+        if (url, key) not in self._exchange:
+            self._exchange[(url, key)] = self._exchange_state(url, key)
+        return self._exchange[(url, key)]
+
+    def _exchange_state(self, url, kid):
+        adv = self._current(url)
+        if isinstance(adv, exception.NbdeError):
+            return KeyState(None, None, str(adv))
+        current = [tang_keys.thumbprint(k)
+                   for k in tang_keys.exchange_keys(adv.keys)]
+        if any(tang_keys.matches(k, kid)
+               for k in tang_keys.exchange_keys(adv.keys)):
+            return KeyState(True, True)
+        return KeyState(False, *self._probe(url, kid, current))
+
+    def _probe(self, url, kid, current):
+        """Whether the server still holds hidden exchange key ``kid``: one
+        McCallum-Relyea request on a random point (it reveals nothing)."""
+        try:
+            tang_keys.check_thumbprint(kid, 'kid')
+        except exception.NbdeError as e:
+            return None, str(e)
+        for crv in ('P-521', 'P-256'):
+            point = ec.generate_private_key(tang_keys.CURVES[crv]) \
+                .public_key().public_numbers()
+            body = tang_keys.point_jwk(crv, point.x, point.y, alg='ECMR')
+            try:
+                self.client.post(http.normalize_url(url) + '/rec/' + kid,
+                                 json.dumps(body).encode('ascii'),
+                                 'application/jwk+json')
+            except exception.TangHTTPError as e:
+                if e.status == 404:
+                    return False, ('key %s is gone; the server now '
+                                   'exchanges with %s' % (
+                                       kid, ', '.join(current)))
+                if e.status == 400:
+                    continue  # another curve
+                return None, str(e)
+            return True, 'key %s is hidden (rotated)' % kid
+        return None, 'the server refuses key %s on every curve' % kid
+
+    def usable(self, server):
+        """Whether a recorded server still lets its binding unlock: its
+        exchange key is held (or, for a record without ``kid``, its signing
+        key)."""
+        if isinstance(server.get('kid'), str):
+            return self.state(server['url'], EXCHANGE, server['kid']).held \
+                is True
+        return self.state(server['url'], SIGNING, server['thp']).held is True
+
+
+def rows(deps, servers):
+    """One row per (server, key) some binding depends on."""
+    out = []
+    for (url, kind, key), dep in sorted(deps.items()):
+        state = servers.state(url, kind, key)
+        out.append({'tang': url, 'kind': kind, 'key': key,
+                    'nodes': len(dep['nodes']), 'devices': dep['devices'],
+                    'advertised': state.advertised, 'held': state.held,
+                    'detail': state.detail})
+    return out
+
+
+def deleted(server, doomed, url=None):
+    """Whether deleting ``doomed`` keys (from ``url``, or from any server)
+    takes away what ``server`` of a binding recovers with.
+
+    A record without ``kid`` cannot say which exchange key it uses: its
+    server counts as affected when its signing key is doomed or is no
+    longer advertised (a rotated generation may be the one deleted).
+    """
+    if url is not None and http.normalize_url(url) != http.normalize_url(
+            server['url']):
+        return False
+    kid = server.get('kid')
+    if isinstance(kid, str):
+        return kid in doomed or server['thp'] in doomed
+    return server['thp'] in doomed or None
+
+
+def endangered(found, servers, doomed, url=None):
+    """Devices that would have fewer usable servers than their threshold
+    once ``doomed`` keys are deleted (unreachable servers count as not
+    usable).
+
+    :returns: rows {node, device, luks_uuid, threshold, usable_after}.
+    """
+    doomed = frozenset(doomed)
+    out = []
+    for node, device in found:
+        usable = 0
+        for server in _servers_of(device):
+            gone = deleted(server, doomed, url)
+            if gone is None:  # no kid recorded: judge by the signing key
+                gone = servers.state(server['url'], SIGNING,
+                                     server['thp']).advertised is not True
+            if not gone and servers.usable(server):
+                usable += 1
+        threshold = device.get('threshold', 1)
+        if not isinstance(threshold, int) or usable < threshold:
+            out.append({'node': node, 'device': device.get('device'),
+                        'luks_uuid': device.get('luks_uuid'),
+                        'threshold': threshold, 'usable_after': usable})
+    return out
