@@ -40,7 +40,7 @@ class KeyState:
     detail: str = ''
 
 
-def _servers_of(device):
+def servers_of(device):
     return [s for s in device.get('tang') or ()
             if isinstance(s, dict) and isinstance(s.get('url'), str)
             and isinstance(s.get('thp'), str)]
@@ -63,7 +63,7 @@ def dependencies(found):
     """
     deps = collections.defaultdict(lambda: {'nodes': set(), 'devices': 0})
     for node, device in found:
-        for server in _servers_of(device):
+        for server in servers_of(device):
             wanted = [(SIGNING, server['thp'])]
             if isinstance(server.get('kid'), str):
                 wanted.append((EXCHANGE, server['kid']))
@@ -194,7 +194,7 @@ def endangered(found, servers, doomed, url=None):
     out = []
     for node, device in found:
         usable = 0
-        for server in _servers_of(device):
+        for server in servers_of(device):
             gone = deleted(server, doomed, url)
             if gone is None:  # no kid recorded: judge by the signing key
                 gone = servers.state(server['url'], SIGNING,

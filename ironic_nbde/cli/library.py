@@ -10,6 +10,7 @@ from ironic_nbde import exception
 from ironic_nbde.cli import health
 from ironic_nbde.cli import keys
 from ironic_nbde.cli import recovery
+from ironic_nbde.cli import rotate
 from ironic_nbde.cli import templates
 from ironic_nbde.cli import trust
 from ironic_nbde.contract import record
@@ -107,6 +108,25 @@ class NbdeAdmin:
         found = list(keys.bindings(self._recorded()))
         return keys.endangered(found, keys.Servers(self.tang_client),
                                doomed, server)
+
+    def rotation_plan(self, pin, urls=(), key_ids=(),
+                      include_maintenance=False, include_failed=False):
+        """The nodes a rotation would rebind (see :mod:`.rotate`).
+
+        :param pin: ``f(urls)`` -> {url: thp} pinning the servers' current
+            signing keys (see :func:`trust.pin`).
+        """
+        states = rotate.ELIGIBLE | ({'service failed'} if include_failed
+                                    else set())
+        nodes = self._recorded(['provision_state', 'maintenance'])
+        return rotate.plan(nodes, self.tang_client, pin, urls, key_ids,
+                           include_maintenance, states)
+
+    def rotate(self, items, max_concurrent=1, max_failures=0, timeout=3600,
+               poll=5.0, progress=None):
+        """Service the planned nodes in waves; every item gets a result."""
+        return rotate.Run(self.conn, items, max_concurrent, max_failures,
+                          timeout, poll, progress).run()
 
     def rebind(self, nodes, servers, threshold=None, disks=None,
                dry_run=False):

@@ -99,6 +99,40 @@ def build_parser(argv):
                             'to new Tang servers (service step)')
     rebind.add_argument('nodes', nargs='+', metavar='NODE')
     _policy_args(rebind)
+    rot = sub.add_parser(
+        'rotate', parents=[common], help='rebind, in waves, every node '
+        'whose bindings use Tang keys no longer advertised (exit 3 if a '
+        'node failed or was not started)')
+    rot.add_argument('--server', action='append', default=[], metavar='URL',
+                     help='rebind the bindings to this Tang server '
+                          '(repeatable; default: those using rotated keys)')
+    rot.add_argument('--key', action='append', default=[], metavar='THP',
+                     help='rebind the bindings using this key (repeatable)')
+    rot.add_argument('--max-concurrent', type=int, default=1, metavar='N',
+                     help='nodes serviced at once (default 1)')
+    rot.add_argument('--max-failures', type=int, default=0, metavar='N',
+                     help='stop starting nodes once more than N failed '
+                          '(default 0)')
+    rot.add_argument('--timeout', type=int, default=3600, metavar='SECONDS',
+                     help='per node, to come back active (default 3600)')
+    rot.add_argument('--poll', type=float, default=5.0, metavar='SECONDS',
+                     help=argparse.SUPPRESS)
+    rot.add_argument('--thumbprint', action='append', default=[],
+                     metavar='THP', help='the current signing-key '
+                     'thumbprint of a rotated server, from tang-show-keys '
+                     '(repeatable)')
+    rot.add_argument('--yes', action='store_true', help='pin the signing '
+                     'keys the rotated servers advertise now')
+    rot.add_argument('--include-maintenance', action='store_true',
+                     help='also nodes in maintenance')
+    rot.add_argument('--include-failed', action='store_true',
+                     help="also nodes in 'service failed' (a failed "
+                          "earlier run)")
+    rot.add_argument('--wait', action='store_true',
+                     help='wait for every node (the default; nodes are '
+                          'always waited for, wave by wave)')
+    rot.add_argument('--dry-run', action='store_true',
+                     help='show the plan; change nothing')
     rkey = sub.add_parser('recovery-key', parents=[common],
                           help='decrypt escrowed recovery passphrases')
     rkey.add_argument('node')
@@ -127,8 +161,8 @@ def _confirm(probes):
     return answer.strip().lower() in ('y', 'yes')
 
 
-def _pin(admin, args):
-    probes = admin.probe(args.tang)
+def _pin(admin, args, urls=None):
+    probes = admin.probe(args.tang if urls is None else urls)
     print(output.render([{'tang': p.url, 'signing_thumbprints':
                           p.thumbprints} for p in probes], 'table'),
           file=sys.stderr)
@@ -157,6 +191,45 @@ def _report(admin, args):
     return rows, ATTENTION if health.flagged(rows) else 0
 
 
+def _progress(item, done, total):
+    if sys.stderr.isatty():
+        width = 30
+        filled = width * done // max(total, 1)
+        sys.stderr.write('\r[%s%s] %d/%d %s' % (
+            '#' * filled, '-' * (width - filled), done, total,
+            ('%s: %s' % (item.node, item.result))[:40].ljust(40)))
+        if done == total:
+            sys.stderr.write('\n')
+    else:
+        print('ironic-nbde: %s: %s%s' % (item.node, item.result,
+                                         ' (%s)' % item.detail
+                                         if item.detail else ''),
+              file=sys.stderr)
+    sys.stderr.flush()
+
+
+def _rotate(admin, args):
+    def pin(urls):
+        return {p['url']: p['thp'] for p in _pin(admin, args, urls)}
+
+    items = admin.rotation_plan(pin, args.server, args.key,
+                                args.include_maintenance,
+                                args.include_failed)
+    if not args.dry_run:
+        admin.rotate(items, args.max_concurrent, args.max_failures,
+                     args.timeout, args.poll, _progress)
+    counts = {}
+    for item in items:
+        outcome = 'skipped' if item.skipped else (
+            item.result or 'planned')
+        counts[outcome] = counts.get(outcome, 0) + 1
+    print('ironic-nbde: rotate: %s' % (', '.join(
+        '%d %s' % (n, k) for k, n in sorted(counts.items())) or
+        'no node uses a rotated key'), file=sys.stderr)
+    bad = counts.get('failed', 0) + counts.get('not started', 0)
+    return [i.row() for i in items], ATTENTION if bad else 0
+
+
 def _keys(admin, args):
     if not args.safe_to_delete:
         if args.server:
@@ -178,6 +251,7 @@ _ACTIONS = {
     ('status', None): lambda a, args: (a.status(args.node), 0),
     ('report', None): _report,
     ('keys', None): _keys,
+    ('rotate', None): _rotate,
     ('rebind', None): lambda a, args: (a.rebind(
         args.nodes, _pin(a, args), args.threshold,
         templates.parse_disks(args.disks), dry_run=args.dry_run), 0),
@@ -193,7 +267,8 @@ _LOCAL_ACTIONS = {
 }
 
 
-def _attach_values(argv, options=('--thumbprint', '--safe-to-delete')):
+def _attach_values(argv, options=('--thumbprint', '--safe-to-delete',
+                                  '--key')):
     """``--thumbprint X`` as ``--thumbprint=X``: a base64url thumbprint
     may start with '-', which argparse would read as an option."""
     fixed, argv = [], list(argv)

@@ -217,3 +217,72 @@ class KeysTest(base.CliTestCase):
         rows = self.cli_json('keys')
         self.assertTrue(any(r['tang'] == two.url and r['held'] is None
                             for r in rows))
+
+
+class RotateTest(base.CliTestCase):
+
+    def _active(self, name, servers, maintenance=False):
+        node = self.bind_node(name, servers, **{
+            '%s_interface' % i: 'fake' for i in ('boot', 'deploy',
+                                                 'management', 'power')})
+        for target in ('manage', 'provide', 'active'):
+            self.conn.baremetal.set_node_provision_state(node, target,
+                                                         wait=True,
+                                                         timeout=60)
+        if maintenance:
+            self.conn.baremetal.set_node_maintenance(node, 'test')
+        # Active nodes can be deleted only in maintenance.
+        self.addCleanup(self.conn.baremetal.set_node_maintenance, node.id,
+                        'cleanup')
+        return node
+
+    def test_plan_waves_budget_and_rerun(self):
+        rotated, steady = self.tang(), self.tang()
+        old = rotated.signing_thp()
+        nodes = [self._active(name, [rotated, steady])
+                 for name in ('n1', 'n2')]
+        self._active('held', [rotated], maintenance=True)
+        self._active('fine', [steady])
+        code, out, err = self.cli('rotate', '--dry-run', '-f', 'json')
+        self.assertEqual((0, 'ironic-nbde: rotate: no node uses a rotated '
+                             'key\n'), (code, err))
+        rotated.rotate()
+        new = rotated.signing_thp()
+        rows = self.cli_json('rotate', '--dry-run', '--thumbprint', new)
+        plan = {r['node']: r for r in rows}
+        self.assertEqual({'n1', 'n2', 'held'}, set(plan), rows)
+        self.assertEqual(('skip', 'in maintenance'),
+                         (plan['held']['action'], plan['held']['detail']))
+        self.assertEqual('rebind', plan['n1']['action'], plan['n1'])
+        [step] = plan['n1']['service_steps']
+        self.assertEqual('nbde_rebind', step['step'])
+        # The new key the operator pinned; the steady server's stays.
+        self.assertEqual([{'url': rotated.url, 'thp': new},
+                          {'url': steady.url, 'thp': steady.signing_thp()}],
+                         step['args']['tang_servers'])
+        self.assertNotEqual(old, new)
+
+        # These fake-driver nodes have no agent: Ironic fails the step.
+        code, out, err = self.cli('rotate', '--max-concurrent', '1',
+                                  '--max-failures', '0', '--poll', '0.5',
+                                  '--wait', '--yes', '-f', 'json')
+        self.assertEqual(3, code, err)
+        results = sorted((r['result'] or 'skipped') for r in json.loads(out))
+        self.assertEqual(['failed', 'not started', 'skipped'], results)
+        self.assertIn('1 failed, 1 not started, 1 skipped', err)
+        # A re-run: the failed node is left alone unless asked for.
+        rows = self.cli_json('rotate', '--dry-run', '--yes')
+        skipped = [r for r in rows if r['action'] == 'skip']
+        self.assertEqual(2, len(skipped))
+        # The runbook: look at the failed node, clear its maintenance
+        # (Ironic sets it on a failed service step), run again with it.
+        for node in nodes:
+            self.conn.baremetal.unset_node_maintenance(node.id)
+        code, out, err = self.cli('rotate', '--include-failed', '--yes',
+                                  '--max-concurrent', '2', '--max-failures',
+                                  '5', '--poll', '0.5', '-f', 'json')
+        self.assertEqual(3, code, err)
+        self.assertIn('2 failed, 1 skipped', err)
+        for row in json.loads(out):
+            if row['result'] == 'failed':
+                self.assertIn('nbde_rebind', row['detail'])

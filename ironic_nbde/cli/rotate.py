@@ -1,0 +1,205 @@
+"""A fleet-wide rebind after a Tang key rotation, run like a rolling
+reboot.
+
+:func:`plan` selects the nodes whose recorded bindings use keys their
+servers no longer advertise (or a given set of servers or keys), and for
+each builds the ``nbde_rebind`` service steps that move it to the
+servers' current keys, pinned by the operator (``--thumbprint`` from
+``tang-show-keys``, or a confirmation). :class:`Run`
+then services the nodes in waves of ``max_concurrent``, waits for each to
+come back ``active`` (or fail), stops starting nodes once more than
+``max_failures`` failed, and reports every node exactly once.
+
+A re-run after an interruption continues: a node rebound to the current
+keys no longer uses unadvertised ones, so it is not selected again.
+"""
+
+import dataclasses
+import time
+
+from openstack import exceptions as sdk_exceptions
+
+from ironic_nbde.cli import keys
+from ironic_nbde.contract import steps
+from ironic_nbde.tang import http
+
+REBOUND, FAILED, NOT_STARTED = 'rebound', 'failed', 'not started'
+ELIGIBLE = frozenset({'active'})
+
+
+@dataclasses.dataclass
+class Item:
+    """One node of a rotation plan."""
+
+    node: str
+    uuid: str
+    service_steps: list = None
+    skipped: str = None     # why the node is left alone
+    result: str = None
+    detail: str = ''
+
+    def row(self):
+        return {'node': self.node, 'action': 'skip' if self.skipped
+                else 'rebind', 'result': self.result,
+                'detail': self.skipped or self.detail,
+                'service_steps': self.service_steps}
+
+
+def _stale(server, servers, wanted_urls, wanted_keys):
+    if wanted_urls or wanted_keys:
+        return (http.normalize_url(server['url']) in wanted_urls
+                or server['thp'] in wanted_keys
+                or server.get('kid') in wanted_keys)
+    state = servers.state(server['url'], keys.SIGNING, server['thp'])
+    if state.advertised is not True:
+        return True
+    kid = server.get('kid')
+    return isinstance(kid, str) and servers.state(
+        server['url'], keys.EXCHANGE, kid).advertised is not True
+
+
+def _policy_steps(devices, current):
+    """The service steps moving ``devices`` (entries) to current keys.
+
+    :param current: {normalized url: pinned signing thp} of the servers
+        whose recorded key is no longer current.
+    """
+    groups = {}
+    for device in devices:
+        servers = tuple(
+            (s['url'], current.get(http.normalize_url(s['url']), s['thp']))
+            for s in keys.servers_of(device))
+        groups.setdefault((servers, device.get('threshold', 1)),
+                          []).append(device)
+    every = len(groups) == 1
+    out = []
+    for (servers, threshold), members in groups.items():
+        args = {'tang_servers': [{'url': u, 'thp': t} for u, t in servers],
+                'threshold': threshold}
+        if not every:
+            args['disks'] = [{'name': d['disk']} for d in members]
+        out.append({'interface': steps.INTERFACE, 'step': steps.REBIND.name,
+                    'args': args})
+    return out
+
+
+def plan(nodes, client, pin, urls=(), key_ids=(), include_maintenance=False,
+         states=ELIGIBLE):
+    """The rotation plan: one :class:`Item` per node that needs it.
+
+    :param nodes: SDK nodes with uuid, name, properties, provision_state,
+        maintenance.
+    :param pin: ``f(urls)`` -> {url: thp}: the operator pins the current
+        signing key of each server whose recorded key is not current (the
+        rotated key cannot vouch for its successor: its public part is not
+        in the record).
+    :param urls: rebind the bindings to these servers (default: those on
+        keys no longer advertised); :param key_ids: or those using these
+        keys.
+    """
+    servers = keys.Servers(client)
+    wanted_urls = frozenset(http.normalize_url(u) for u in urls)
+    wanted_keys = frozenset(key_ids)
+    chosen, repin = [], set()
+    for node in nodes:
+        stale = [d for _n, d in keys.bindings([node])
+                 if any(_stale(s, servers, wanted_urls, wanted_keys)
+                        for s in keys.servers_of(d))]
+        if stale:
+            chosen.append((node, stale))
+            repin.update(
+                http.normalize_url(s['url']) for d in stale
+                for s in keys.servers_of(d)
+                if servers.state(s['url'], keys.SIGNING,
+                                 s['thp']).advertised is not True)
+    current = {http.normalize_url(u): t
+               for u, t in pin(sorted(repin)).items()} if repin else {}
+    items = []
+    for node, stale in chosen:
+        item = Item(node=node.name or node.id, uuid=node.id)
+        if node.is_maintenance and not include_maintenance:
+            item.skipped = 'in maintenance'
+        elif node.provision_state not in states:
+            item.skipped = 'provision state %s' % node.provision_state
+        else:
+            item.service_steps = _policy_steps(stale, current)
+        items.append(item)
+    return items
+
+
+class Run:
+    """Service the planned nodes in waves; wait; keep a failure budget."""
+
+    def __init__(self, conn, items, max_concurrent=1, max_failures=0,
+                 timeout=3600, poll=5.0, progress=None, clock=time):
+        self.conn = conn
+        self.todo = [i for i in items if not i.skipped]
+        self.max_concurrent = max(1, max_concurrent)
+        self.max_failures = max(0, max_failures)
+        self.timeout = timeout
+        self.poll = poll
+        self.progress = progress or (lambda item, done, total: None)
+        self.clock = clock
+        self.failures = 0
+        self.done = 0
+
+    def _finish(self, item, result, detail=''):
+        item.result, item.detail = result, detail
+        self.done += 1
+        if result == FAILED:
+            self.failures += 1
+        self.progress(item, self.done, len(self.todo))
+
+    def _start(self, item):
+        try:
+            node = self.conn.baremetal.get_node(item.uuid)
+            node.set_provision_state(self.conn.baremetal, 'service',
+                                     service_steps=item.service_steps)
+        except sdk_exceptions.SDKException as e:
+            self._finish(item, FAILED, 'Ironic refused the service '
+                                       'request: %s' % e)
+            return False
+        return True
+
+    def _check(self, item):
+        """True once the node has come back (or failed)."""
+        try:
+            node = self.conn.baremetal.get_node(
+                item.uuid, fields=['uuid', 'provision_state', 'last_error'])
+        except sdk_exceptions.SDKException as e:
+            self._finish(item, FAILED, 'cannot read the node: %s' % e)
+            return True
+        if node.provision_state == 'active':
+            self._finish(item, REBOUND)
+            return True
+        if node.provision_state in ('service failed', 'error'):
+            self._finish(item, FAILED, node.last_error or
+                         node.provision_state)
+            return True
+        return False
+
+    def run(self):
+        queue = list(self.todo)
+        running = {}
+        while queue or running:
+            while (queue and len(running) < self.max_concurrent
+                   and self.failures <= self.max_failures):
+                item = queue.pop(0)
+                if self._start(item):
+                    running[item.uuid] = (item, self.clock.monotonic())
+            if self.failures > self.max_failures and not running:
+                break
+            for uuid, (item, started) in list(running.items()):
+                if self._check(item):
+                    del running[uuid]
+                elif self.clock.monotonic() - started > self.timeout:
+                    self._finish(item, FAILED, 'not back to active within '
+                                               '%ds' % self.timeout)
+                    del running[uuid]
+            if running:
+                self.clock.sleep(self.poll)
+        for item in queue:
+            item.result = NOT_STARTED
+            item.detail = ('the failure budget (%d) was exceeded'
+                           % self.max_failures)
+        return self.todo
