@@ -4,8 +4,9 @@ holding many nodes with recorded bindings (figures, not asserts).
 Starts the real all-in-one ``ironic`` (sqlite, noauth) and 3 real tangd,
 writes ``--nodes`` nodes (default 10,000) through Ironic's own objects
 (``ironic.objects.Node.create``: the fastest honest way; the API then
-serves them as any node), each with two devices bound 2-of-3 as the hooks record them
-(``tang: [{url, thp, kid}]``), then rotates one server's keys. Runs
+serves them as any node), each with two devices bound 2-of-3 as the
+hooks record them (``tang: [{url, thp, kid}]``), then rotates one
+server's keys. Runs
 ``ironic-nbde report`` and ``ironic-nbde keys`` as an operator would
 (fresh processes, ``-f json``) and prints, per command: wall time, peak
 RSS, the rows, and the HTTP requests each Tang server received (goal:
