@@ -6,6 +6,11 @@ something takes ``dry_run``: it then returns what it would send and
 sends nothing.
 """
 
+import dataclasses
+import urllib.parse
+
+from openstack import exceptions as sdk_exceptions
+
 from ironic_nbde import exception
 from ironic_nbde.cli import health
 from ironic_nbde.cli import keys
@@ -15,6 +20,21 @@ from ironic_nbde.cli import templates
 from ironic_nbde.cli import trust
 from ironic_nbde.contract import record
 from ironic_nbde.contract import steps
+
+
+# Node listing with ``fields`` (1.8); Ironic pages it (``next``).
+_LIST_MICROVERSION = '1.8'
+
+
+@dataclasses.dataclass(frozen=True)
+class Recorded:
+    """A node as listed with only the fields a fleet command needs."""
+
+    id: str
+    name: str
+    properties: dict
+    provision_state: str = None
+    is_maintenance: bool = False
 
 
 class NbdeAdmin:
@@ -84,9 +104,26 @@ class NbdeAdmin:
                 for d in rec['devices']]
 
     def _recorded(self, extra=()):
-        """Every node with only the fields needed (Ironic pages them)."""
-        return self.conn.baremetal.nodes(
-            fields=['uuid', 'name', 'properties'] + list(extra))
+        """Every node, with only the fields needed, page by page.
+
+        Read as plain JSON through the SDK's session: building a full SDK
+        resource per node costs more than the whole API call (about 1 ms
+        a node, 10 s for 10,000).
+        """
+        fields = ['uuid', 'name', 'properties'] + list(extra)
+        url = '/nodes?' + urllib.parse.urlencode({'fields': ','.join(
+            fields)})
+        while url:
+            resp = self.conn.baremetal.get(url,
+                                           microversion=_LIST_MICROVERSION)
+            sdk_exceptions.raise_from_response(resp)
+            body = resp.json()
+            for node in body.get('nodes') or ():
+                yield Recorded(id=node.get('uuid'), name=node.get('name'),
+                               properties=node.get('properties') or {},
+                               provision_state=node.get('provision_state'),
+                               is_maintenance=bool(node.get('maintenance')))
+            url = body.get('next')
 
     def report(self):
         """Rows for every (node, device, Tang server) with a binding."""
