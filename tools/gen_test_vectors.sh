@@ -1,4 +1,16 @@
 #!/bin/bash
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 # Regenerate the unit-test vectors in tests/unit/tang/vectors/ with the REAL
 # tangd and clevis (Debian 12: tang 11, clevis 19). Run once; commit the
 # output. The keys are throw-away test keys.
