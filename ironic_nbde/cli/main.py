@@ -13,12 +13,17 @@
 """``ironic-nbde``: the operator command (argparse glue over NbdeAdmin).
 
 Cloud access is openstacksdk's: ``--os-cloud`` / clouds.yaml / OS_*
-variables. Exit status: 0 success, 1 error, 2 usage, 3 ``report`` found a
-binding needing attention.
+variables. Exit status: 0 success, 1 error, 2 usage, 3 needs attention
+(``report`` found a binding needing it, ``keys --safe-to-delete`` is not
+safe, ``rotate`` left a node failed or not started).
 """
 
 import argparse
+import logging
 import sys
+import traceback
+
+from keystoneauth1 import exceptions as ksa_exceptions
 
 from openstack import config as os_config
 from openstack import connection
@@ -35,6 +40,15 @@ from ironic_nbde.cli import trust
 from ironic_nbde.tang import http
 
 ATTENTION = 3
+EXIT_CODES = """exit status:
+  0  success
+  1  error (one line on stderr names the cause; --debug shows more)
+  2  usage error
+  3  needs attention: report found a binding that needs it, keys
+     --safe-to-delete is not safe, rotate left a node failed or not
+     started"""
+# Errors of the cloud configuration and of the HTTP transport.
+_CLOUD_ERRORS = (sdk_exceptions.SDKException, ksa_exceptions.ClientException)
 
 
 def _policy_args(parser):
@@ -66,11 +80,22 @@ def build_parser(argv):
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument('-f', '--format', choices=output.FORMATS,
                         default=argparse.SUPPRESS, help='output format')
+    common.add_argument('-c', '--column', action='append',
+                        default=argparse.SUPPRESS, metavar='COLUMN',
+                        help='show only this column (repeatable)')
     parser = argparse.ArgumentParser(
         prog='ironic-nbde', parents=[_cloud_parser(argv)],
-        description='Network Bound Disk Encryption for Ironic nodes.')
+        description='Network Bound Disk Encryption for Ironic nodes.',
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('-f', '--format', choices=output.FORMATS,
                         default='table', help='output format')
+    parser.add_argument('-c', '--column', action='append', default=None,
+                        metavar='COLUMN',
+                        help='show only this column (repeatable)')
+    parser.add_argument('--debug', action='store_true',
+                        help='on an error, show the traceback; log the '
+                             'HTTP requests to Ironic (never a secret)')
     parser.add_argument('--tang-deadline', type=http.deadline_arg,
                         default=http.Settings.deadline, metavar='SECONDS',
                         help='give up on a Tang server after this many '
@@ -295,11 +320,22 @@ def _attach_values(argv, options=('--thumbprint', '--safe-to-delete',
 def main(argv=None, out=None):
     argv = _attach_values(sys.argv[1:] if argv is None else argv)
     out = out or sys.stdout
-    args = build_parser(argv).parse_args(argv)
+    try:
+        parser = build_parser(argv)
+    except _CLOUD_ERRORS as e:  # openstacksdk reads the cloud already
+        if '--debug' in argv:
+            traceback.print_exc(file=sys.stderr)
+        print('ironic-nbde: error: cloud configuration: %s' % _one_line(e),
+              file=sys.stderr)
+        return 1
+    args = parser.parse_args(argv)
     # Only the --os-* options: openstacksdk would expand every other
     # string value as a template ('{...}' in --disks).
     cloud_args, _rest = _cloud_parser(argv).parse_known_args(argv)
     key = (args.command, getattr(args, 'action', None))
+    if args.debug:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+        logging.getLogger('keystoneauth').setLevel(logging.DEBUG)
     try:
         if key in _LOCAL_ACTIONS:
             data, code = _LOCAL_ACTIONS[key](args)
@@ -310,11 +346,23 @@ def main(argv=None, out=None):
                 connection.Connection(config=region),
                 http.Client(http.Settings(deadline=args.tang_deadline)))
             data, code = _ACTIONS[key](admin, args)
-    except (exception.NbdeError, sdk_exceptions.SDKException) as e:
-        print('ironic-nbde: error: %s' % e, file=sys.stderr)
+    except (exception.NbdeError, *_CLOUD_ERRORS) as e:
+        if args.debug:
+            traceback.print_exc(file=sys.stderr)
+        print('ironic-nbde: error: %s' % _one_line(e), file=sys.stderr)
         return 1
-    print(output.render(data, args.format), file=out)
+    try:
+        print(output.render(data, args.format, args.column), file=out)
+    except output.UnknownColumn as e:
+        print('ironic-nbde: error: %s' % e, file=sys.stderr)
+        return 2
     return code
+
+
+def _one_line(error):
+    text = ' '.join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 400 else text[:397] + '...'
+
 
 
 if __name__ == '__main__':

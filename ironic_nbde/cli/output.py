@@ -10,13 +10,20 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Print command results as a table, JSON or YAML (``-f``)."""
+"""Print command results as a table, JSON, YAML, values or CSV (``-f``),
+optionally only some columns (``-c``)."""
 
+import csv
+import io
 import json
 
 import yaml
 
-FORMATS = ('table', 'json', 'yaml')
+FORMATS = ('table', 'json', 'yaml', 'value', 'csv')
+
+
+class UnknownColumn(ValueError):
+    """``-c`` names a column the command does not have."""
 
 
 def _cell(value):
@@ -51,13 +58,40 @@ def table(rows, columns):
     return '\n'.join(out)
 
 
+def _select(data, columns):
+    rows = data if isinstance(data, list) else [data]
+    if not columns:
+        return data, (list(rows[0]) if rows else [])
+    known = set().union(*(set(r) for r in rows)) if rows else set(columns)
+    unknown = [c for c in columns if c not in known]
+    if unknown:
+        raise UnknownColumn('no column %s (columns: %s)' % (
+            ', '.join(unknown), ', '.join(sorted(known))))
+    picked = [{c: r.get(c) for c in columns} for r in rows]
+    return (picked if isinstance(data, list) else picked[0]), columns
+
+
 def render(data, fmt, columns=None):
-    """Render a list of row dicts (or one dict) in format ``fmt``."""
+    """Render a list of row dicts (or one dict) in format ``fmt``.
+
+    :param columns: only these columns, in this order.
+    :raises: UnknownColumn.
+    """
+    data, columns = _select(data, columns)
     if fmt == 'json':
         return json.dumps(data, indent=2, sort_keys=True)
     if fmt == 'yaml':
         return yaml.safe_dump(data, default_flow_style=False,
                               sort_keys=True).rstrip()
     rows = data if isinstance(data, list) else [data]
-    columns = columns or (list(rows[0]) if rows else [])
+    if fmt == 'value':
+        return '\n'.join(' '.join(_cell(r.get(c)).replace('\n', ' ')
+                                   for c in columns) for r in rows)
+    if fmt == 'csv':
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator='\n')
+        writer.writerow(columns)
+        for r in rows:
+            writer.writerow([_cell(r.get(c)) for c in columns])
+        return buf.getvalue().rstrip('\n')
     return table(rows, columns)
