@@ -73,8 +73,9 @@ class TemplateTest(testtools.TestCase):
 class ArgvTest(testtools.TestCase):
 
     def test_thumbprint_starting_with_a_dash(self):
+        from ironic_nbde.cli import commands
         from ironic_nbde.cli import main
-        argv = main._attach_values(['rebind', 'n', '--thumbprint', '-abc',
+        argv = commands.attach_values(['rebind', 'n', '--thumbprint', '-abc',
                                     '--thumbprint=-x', '--tang', 'u'])
         args = main.build_parser(argv).parse_args(argv)
         self.assertEqual(['-abc', '-x'], args.thumbprint)
