@@ -13,9 +13,11 @@
 """User errors end in one line naming the cause, never a traceback; output
 columns and formats as OSC gives them."""
 
+import http.server
 import os
 import subprocess
 import sys
+import threading
 
 from tests.functional import tangd
 from tests.functional.cli import base
@@ -58,6 +60,36 @@ class CloudErrorsTest(base.CliTestCase):
                               env=env)
         self.assertEqual(1, code)
         self.assertIn('Traceback', err)
+
+    def test_ironic_refusing_is_one_line(self):
+        """401 and 403 from Ironic (here a stand-in on loopback: the test
+        Ironic runs noauth, it never refuses)."""
+        for status in (401, 403):
+            class Refuse(http.server.BaseHTTPRequestHandler):
+                def do_GET(self, status=status):
+                    body = b'{"error_message": "refused"}'
+                    self.send_response(status)
+                    self.send_header('Content-Type', 'application/json')
+                    self.send_header('Content-Length', str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+
+                def log_message(self, *args):
+                    pass
+
+            server = http.server.HTTPServer(('127.0.0.1', 0), Refuse)
+            threading.Thread(target=server.serve_forever,
+                             daemon=True).start()
+            self.addCleanup(server.server_close)
+            self.addCleanup(server.shutdown)
+            clouds = os.path.join(self.tmp, 'refuse%d.yaml' % status)
+            with open(clouds, 'w') as f:
+                f.write('clouds:\n  refuse:\n    auth_type: none\n'
+                        '    baremetal_endpoint_override: '
+                        'http://127.0.0.1:%d\n' % server.server_port)
+            self.assertOneLine(*run('--os-cloud', 'refuse', 'report',
+                                    env={'OS_CLIENT_CONFIG_FILE': clouds}),
+                               'ironic-nbde: error:')
 
     def test_missing_node_is_one_line(self):
         self.assertOneLine(*run('--os-cloud', base.ironic_api.CLOUD,
