@@ -24,6 +24,10 @@ MAC_PREFIX = '52:54:00:6e:62:'
 DATA_DISK_MIB = 64
 
 
+# Provision states in which a node waits for its agent.
+AGENT_WAITS = ('wait call-back', 'clean wait', 'service wait')
+
+
 def say(msg):
     print('[nbde-e2e %s] %s' % (time.strftime('%H:%M:%S'), msg), flush=True)
 
@@ -165,6 +169,29 @@ class Environment:
             info['traits'] = list(traits)
         return info
 
+    def start_agent(self, node, disks, name, reach_tang=True):
+        """Start IPA for ``node`` in its sandbox; the caller stops it.
+
+        :param reach_tang: False: the sandbox has no route to any Tang
+            server (a node whose NBDE step must fail).
+        """
+        outbound = self.outbound_ports()
+        aliases = [(ip, 80, s.port) for ip, s in
+                   zip(self.tang_aliases, self.tang)]
+        if not reach_tang:
+            outbound = [self.ironic.port, self.http_port]
+            aliases = []
+        sandbox = sandbox_mod.Sandbox(
+            self.rundir, self.procs, self.ironic.url, disks, disks[0],
+            node.nbde_mac, outbound,
+            name='ipa-%s-%s-%d' % (name, node.name, int(time.time())),
+            aliases=aliases)
+        sandbox.start()
+        self.last_ipa_log = os.path.join(self.logdir,
+                                         sandbox.name + '.log')
+        self.log('IPA started in its sandbox (%s)' % sandbox.netns)
+        return sandbox
+
     def _run_agent(self, node, disks, target_states, timeout, name):
         """Start IPA when the node waits for it; wait for a final state."""
         bm = self.conn.baremetal
@@ -178,19 +205,8 @@ class Environment:
                 if state != last:
                     self.log('node %s: %s' % (node.name, state))
                     last = state
-                if state in ('wait call-back', 'clean wait',
-                             'service wait') and sandbox is None:
-                    sandbox = sandbox_mod.Sandbox(
-                        self.rundir, self.procs, self.ironic.url, disks,
-                        disks[0], node.nbde_mac, self.outbound_ports(),
-                        name='ipa-%s-%d' % (name, int(time.time())),
-                        aliases=[(ip, 80, s.port) for ip, s in
-                                 zip(self.tang_aliases, self.tang)])
-                    sandbox.start()
-                    self.last_ipa_log = os.path.join(
-                        self.logdir, sandbox.name + '.log')
-                    self.log('IPA started in its sandbox (%s)'
-                             % sandbox.netns)
+                if state in AGENT_WAITS and sandbox is None:
+                    sandbox = self.start_agent(node, disks, name)
                 if state in target_states:
                     return current
                 if state.endswith('failed'):
