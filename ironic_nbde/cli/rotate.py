@@ -49,6 +49,13 @@ class Item:
     skipped: str = None     # why the node is left alone
     result: str = None
     detail: str = ''
+    state: str = None       # provision state when planned
+    retried: bool = False
+
+    def pinned(self):
+        """{url: thp} the service steps bind to."""
+        return {s['url']: s['thp'] for step in self.service_steps or ()
+                for s in step['args']['tang_servers']}
 
     def row(self):
         return {'node': self.node, 'action': 'skip' if self.skipped
@@ -128,7 +135,8 @@ def plan(nodes, client, pin, urls=(), key_ids=(), include_maintenance=False,
                for u, t in pin(sorted(repin)).items()} if repin else {}
     items = []
     for node, stale in chosen:
-        item = Item(node=node.name or node.id, uuid=node.id)
+        item = Item(node=node.name or node.id, uuid=node.id,
+                    state=node.provision_state)
         if node.is_maintenance and not include_maintenance:
             item.skipped = 'in maintenance'
         elif node.provision_state not in states:
@@ -182,13 +190,42 @@ class Run:
             self._finish(item, FAILED, 'cannot read the node: %s' % e)
             return True
         if node.provision_state == 'active':
-            self._finish(item, REBOUND)
-            return True
+            return self._returned(item)
         if node.provision_state in ('service failed', 'error'):
             self._finish(item, FAILED, node.last_error or
                          node.provision_state)
             return True
         return False
+
+    def _returned(self, item):
+        """The node is active again: rebound only if its record says so.
+
+        Ironic (39) resumes a service after ``service failed`` at the
+        failed step's index: the new steps are skipped and the node goes
+        back to ``active`` untouched. So the record decides; a node that
+        started from ``service failed`` is serviced once more, now from
+        ``active``.
+        """
+        try:
+            node = self.conn.baremetal.get_node(item.uuid,
+                                                fields=['uuid', 'properties'])
+        except sdk_exceptions.SDKException as e:
+            self._finish(item, FAILED, 'cannot read the node: %s' % e)
+            return True
+        wanted = item.pinned()
+        stale = [s for _n, d in keys.bindings([node])
+                 for s in keys.servers_of(d)
+                 if s['url'] in wanted and s['thp'] != wanted[s['url']]]
+        if not stale:
+            self._finish(item, REBOUND)
+            return True
+        if item.state == 'service failed' and not item.retried:
+            item.retried = True
+            return not self._start(item)
+        self._finish(item, FAILED, 'back to active, but the record still '
+                                   'names %d old key(s): no rebind ran'
+                                   % len(stale))
+        return True
 
     def run(self):
         queue = list(self.todo)

@@ -40,7 +40,8 @@ class RotationTest(base.E2ETestCase):
 
     def ironic_nbde(self, *args, expect=0):
         proc = self.run_cli(*args)
-        self.assertEqual(expect, proc.returncode, proc.stderr)
+        self.assertEqual(expect, proc.returncode,
+                         proc.stderr + proc.stdout[-3000:])
         return json.loads(proc.stdout), proc.stderr
 
     def run_cli(self, *args):
@@ -118,6 +119,12 @@ class RotationTest(base.E2ETestCase):
         self.env.conn.baremetal.unset_node_maintenance(nodes[2].id)
         proc = self.rotate(nodes, set(), '--include-failed')
         self.assertEqual(0, proc.returncode, proc.stderr)
+        # (Ironic resumes a failed service at the failed step, running
+        # nothing: rotate serviced it once more from active.)
+        again = self.env.conn.baremetal.get_node(nodes[2].id)
+        self.assertEqual('service.nbde_rebind',
+                         again.properties['nbde']['step'],
+                         proc.stderr + str(again.last_error))
         self.assertEqual({'rot-c': 'rebound'},
                          {r['node']: r['result']
                           for r in json.loads(proc.stdout)})
