@@ -63,8 +63,9 @@ def worker_step(server, devices):
     from ironic_python_agent import config
     config.populate_config()
     from ironic_nbde.agent import hardware
-    from tests.functional.agent import base
-    inventory = base.LoopInventory([(d, d) for d in devices], '/nonexistent')
+    from harness import inventory as inventory_mod
+    inventory = inventory_mod.LoopInventory([(d, d) for d in devices],
+                                            '/nonexistent')
     manager = hardware.NbdeHardwareManager(inventory=inventory)
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
@@ -123,7 +124,7 @@ def main():
         print(json.dumps(WORKERS[args.worker](json.loads(args.server),
                                               args.devices)))
         return
-    from tests.functional import tangd
+    from harness import tangd
     if os.geteuid() != 0 or not tangd.have_tang() or not shutil.which(
             'clevis'):
         sys.exit('needs root, tangd and clevis')

@@ -24,19 +24,14 @@ floor) plus ~0.1 s of work per disk. Nothing is asserted.
 
 import argparse
 import datetime
-import os
 import re
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-
-from tests.e2e.harness import env as env_mod  # noqa: E402
-from tests.e2e.harness import policy  # noqa: E402
+from harness import env as env_mod
+from harness import policy
 
 _TS = re.compile(r'^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) ')
 

@@ -38,8 +38,8 @@ import tempfile
 import time
 import uuid
 
-from tests.functional import ironic_api
-from tests.functional import tangd
+from harness import ironic_api
+from harness import tangd
 
 _POPULATE = r'''
 import json, sys, uuid

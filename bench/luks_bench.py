@@ -47,8 +47,8 @@ import subprocess
 import sys
 import time
 
-from tests.functional import loopdev
-from tests.functional import tangd
+from harness import loopdev
+from harness import tangd
 
 SIZE = 48 * 1024 * 1024
 PBKDF2 = ['--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000']

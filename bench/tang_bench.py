@@ -33,12 +33,9 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-
-from ironic_nbde.tang import advertisement  # noqa: E402
-from ironic_nbde.tang import pins  # noqa: E402
-from tests.functional import tangd  # noqa: E402
+from ironic_nbde.tang import advertisement
+from ironic_nbde.tang import pins
+from harness import tangd
 
 OURS_CLI = os.path.join(os.path.dirname(sys.executable),
                         'ironic-nbde-clevis')

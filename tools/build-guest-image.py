@@ -42,9 +42,9 @@ import sys
 import time
 import uuid
 
+from harness import images
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
-from tests.e2e.harness import images  # noqa: E402
 ELEMENT = os.path.join(os.path.dirname(HERE), 'elements', 'ironic-nbde-guest')
 MIB = 1 << 20
 HEADER_MIB = 32  # room for the LUKS2 header (see images.encrypt)
@@ -224,7 +224,7 @@ _QEMU_MODULES = ('ext4', 'virtio_pci', 'virtio_blk', 'virtio_net',
 # Test only (not in the element): a oneshot unit that reports the result of
 # the first boot on the second serial port (a getty or the kernel on ttyS0
 # cannot garble it), then powers off.
-REPORT = os.path.join(os.path.dirname(HERE), 'tests', 'e2e', 'harness',
+REPORT = os.path.join(os.path.dirname(HERE), 'harness',
                       'guest_report')
 
 

@@ -37,14 +37,11 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-
-from tests.e2e.harness import env as env_mod  # noqa: E402
-from tests.e2e.harness import images  # noqa: E402
-from tests.e2e.harness import policy  # noqa: E402
-from tests.e2e.harness import prereqs  # noqa: E402
-from tests.e2e.harness import proofs  # noqa: E402
+from harness import env as env_mod
+from harness import images
+from harness import policy
+from harness import prereqs
+from harness import proofs
 
 TRAIT = 'CUSTOM_NBDE_DEMO'
 say = env_mod.say

@@ -62,6 +62,10 @@ echo "== pip install (project, test and doc requirements)"
 .venv/bin/pip install -q -r requirements.txt -r test-requirements.txt \
     -r doc/requirements.txt
 .venv/bin/pip install -q --no-deps -e . >/dev/null
+# The checkout itself on the venv's path (a development install): the
+# test harness package (harness/) and the benches import from it.
+purelib=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+pwd > "$purelib/ironic-nbde-checkout.pth"
 
 # sushy-tools (the virtual BMC) beside Debian's python3-libvirt.
 if [ ! -x .venv-sushy/bin/sushy-emulator ]; then

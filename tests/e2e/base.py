@@ -18,8 +18,8 @@ import tempfile
 
 import testtools
 
-from tests.e2e.harness import env as env_mod
-from tests.e2e.harness import prereqs
+from harness import env as env_mod
+from harness import prereqs
 
 
 class E2ETestCase(testtools.TestCase):

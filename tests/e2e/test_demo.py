@@ -19,7 +19,7 @@ import tempfile
 
 import testtools
 
-from tests.e2e.harness import prereqs
+from harness import prereqs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))

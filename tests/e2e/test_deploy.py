@@ -13,9 +13,9 @@
 """Real Ironic + real IPA + real tangd: NBDE deploys end to end."""
 
 from tests.e2e import base
-from tests.e2e.harness import env as env_mod
-from tests.e2e.harness import policy
-from tests.e2e.harness import proofs
+from harness import env as env_mod
+from harness import policy
+from harness import proofs
 
 
 class DeployTest(base.E2ETestCase):

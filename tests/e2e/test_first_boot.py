@@ -23,9 +23,9 @@ import sys
 from testtools import content
 
 from tests.e2e import base
-from tests.e2e.harness import guest
-from tests.e2e.harness import policy
-from tests.e2e.harness import proofs
+from harness import guest
+from harness import policy
+from harness import proofs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))

@@ -26,8 +26,8 @@ import sys
 from jwcrypto import jwk
 
 from tests.e2e import base
-from tests.e2e.harness import images
-from tests.e2e.harness import proofs
+from harness import images
+from harness import proofs
 
 TRAIT = 'CUSTOM_NBDE_E2E_CLI'
 

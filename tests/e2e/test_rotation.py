@@ -29,9 +29,9 @@ import threading
 import time
 
 from tests.e2e import base
-from tests.e2e.harness import env as env_mod
-from tests.e2e.harness import policy
-from tests.e2e.harness import proofs
+from harness import env as env_mod
+from harness import policy
+from harness import proofs
 
 NODES = ('rot-a', 'rot-b', 'rot-c')
 

@@ -35,13 +35,13 @@ import time
 import testtools
 
 from tests.e2e import base
-from tests.e2e.harness import env as env_mod
-from tests.e2e.harness import ironic_log
-from tests.e2e.harness import netns as netns_mod
-from tests.e2e.harness import policy
-from tests.e2e.harness import proofs
-from tests.e2e.harness import ramdisk as ramdisk_mod
-from tests.e2e.harness import vmnode
+from harness import env as env_mod
+from harness import ironic_log
+from harness import netns as netns_mod
+from harness import policy
+from harness import proofs
+from harness import ramdisk as ramdisk_mod
+from harness import vmnode
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))

@@ -20,7 +20,7 @@ import os
 import shutil
 
 from tests import base
-from tests.functional import tangd
+from harness import tangd
 
 REQUIRED_BINARIES = ('clevis', 'jose', 'cryptsetup')
 

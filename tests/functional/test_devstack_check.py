@@ -27,10 +27,10 @@ import subprocess
 
 import fixtures
 
-from tests.e2e.harness import procs
+from harness import procs
 from tests.functional import base
-from tests.functional import loopdev
-from tests.functional import tangd
+from harness import loopdev
+from harness import tangd
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))

@@ -26,7 +26,7 @@ import os
 import subprocess
 import sys
 
-from tests.functional import ironic_api
+from harness import ironic_api
 from tests.functional.cli import base
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(

@@ -22,34 +22,16 @@ the LUKS2 layer, the Tang client) is the real code path.
 import os
 import subprocess
 
-from ironic_python_agent import hardware as ipa_hardware
 
-from ironic_nbde.agent import devices
+from harness.inventory import LoopInventory  # noqa: F401
 from ironic_nbde.agent import hardware
 from tests.functional import base
-from tests.functional import loopdev
-from tests.functional import tangd
+from harness import loopdev
+from harness import tangd
 
 MIB = 1024 * 1024
 ESP = 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b'
 IMAGE_PASSPHRASE = b'published-with-the-image'
-
-
-class LoopInventory(devices.Inventory):
-    """The loop devices of one test, standing in for IPA's listing."""
-
-    def __init__(self, disks, root):
-        self._disks = list(disks)
-        self._root = root
-
-    def disks(self):
-        return [ipa_hardware.BlockDevice(
-            name=path, model='loop', size=os.path.getsize(backing),
-            rotational=False, serial='LOOP-%d' % index)
-            for index, (path, backing) in enumerate(self._disks)]
-
-    def root_disk(self):
-        return self._root
 
 
 def run(*argv, stdin=b'', check=True):

@@ -19,7 +19,7 @@ import json
 
 from ironic_python_agent import errors
 
-from tests.functional import tangd
+from harness import tangd
 from tests.functional.agent import base
 
 UUID = '7d3e2c1b-0a9f-4e8d-b7c6-a5b4c3d2e1f0'

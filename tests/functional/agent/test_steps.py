@@ -21,7 +21,7 @@ from jwcrypto import jwk
 
 from ironic_python_agent import errors
 
-from tests.functional import tangd
+from harness import tangd
 from tests.functional.agent import base
 
 

@@ -27,8 +27,8 @@ from jwcrypto import jwk
 
 from ironic_nbde.cli import main as cli_main
 from tests.functional import base
-from tests.functional import ironic_api
-from tests.functional import tangd
+from harness import ironic_api
+from harness import tangd
 
 
 class CliTestCase(base.FunctionalTestCase):

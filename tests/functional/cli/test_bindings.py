@@ -14,7 +14,7 @@
 
 import json
 
-from tests.functional import tangd
+from harness import tangd
 from tests.functional.cli import base
 
 

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 
-from tests.functional import tangd
+from harness import tangd
 from tests.functional.cli import base
 
 CLI = os.path.join(os.path.dirname(sys.executable), 'ironic-nbde')

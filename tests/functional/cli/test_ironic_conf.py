@@ -27,9 +27,9 @@ import os
 import fixtures
 
 from ironic_nbde.cli import main as cli_main
-from tests.e2e.harness import ironic as ironic_mod
+from harness import ironic as ironic_mod
 from tests.functional import base
-from tests.functional import ironic_api
+from harness import ironic_api
 
 LOADED = re.compile(r'Loaded the following vendor interfaces: (\[.*?\])')
 
@@ -73,9 +73,9 @@ class EnableConductorTest(base.FunctionalTestCase):
             return real_start(service, *args, **kwargs)
 
         self.useFixture(fixtures.MonkeyPatch(
-            'tests.e2e.harness.ironic.write_config', write_config))
+            'harness.ironic.write_config', write_config))
         self.useFixture(fixtures.MonkeyPatch(
-            'tests.e2e.harness.ironic.Ironic.start', start))
+            'harness.ironic.Ironic.start', start))
         api = self.useFixture(ironic_api.IronicAPI())
         with open(os.path.join(api.rundir, 'ironic.log')) as f:
             seen['log'] = f.read()

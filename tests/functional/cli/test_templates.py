@@ -22,8 +22,8 @@ from ironic_nbde.contract import policy
 from ironic_nbde.agent import params
 from ironic_nbde.contract import steps
 from ironic_nbde.cli import templates
-from tests.functional import ironic_api
-from tests.functional import tangd
+from harness import ironic_api
+from harness import tangd
 from tests.functional.cli import base
 
 

@@ -17,8 +17,8 @@ import json
 import subprocess
 
 from tests.functional import base
-from tests.functional import loopdev
-from tests.functional import tangd
+from harness import loopdev
+from harness import tangd
 
 
 class LuksFunctionalTestCase(base.FunctionalTestCase):

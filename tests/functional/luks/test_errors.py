@@ -21,7 +21,7 @@ import fixtures
 from ironic_nbde import exception
 from ironic_nbde import luks
 from ironic_nbde.conf import CONF
-from tests.functional import tangd
+from harness import tangd
 from tests.functional.luks import base
 
 

@@ -23,7 +23,7 @@ from ironic_nbde.tang import jwe
 from ironic_nbde.tang import keys
 from ironic_nbde.tang import pins
 from tests.functional import base
-from tests.functional import tangd
+from harness import tangd
 
 PINNED = advertisement.Trust()
 

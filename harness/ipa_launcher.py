@@ -7,20 +7,16 @@ nothing in the agent looks at the host's own disks.
 """
 
 from importlib import metadata
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.dirname(os.path.abspath(__file__))))))
-
-import stevedore  # noqa: E402
-from stevedore import extension  # noqa: E402
+import stevedore
+from stevedore import extension
 
 # cmd.agent first: it registers IPA's options that hardware needs.
-from ironic_python_agent.cmd import agent  # noqa: E402,I100
-from ironic_python_agent import hardware  # noqa: E402
+from ironic_python_agent.cmd import agent  # noqa: I100
+from ironic_python_agent import hardware
 
-from tests.e2e.harness import e2e_hardware  # noqa: E402
+from harness import e2e_hardware
 
 NAMESPACE = 'ironic_python_agent.hardware_managers'
 
@@ -33,7 +29,7 @@ def _extensions():
     e2e = e2e_hardware.E2EHardwareManager()
     point = metadata.EntryPoint(
         name='e2e', group=NAMESPACE,
-        value='tests.e2e.harness.e2e_hardware:E2EHardwareManager')
+        value='harness.e2e_hardware:E2EHardwareManager')
     return extension.ExtensionManager.make_test_instance(
         [extension.Extension('e2e', point, type(e2e), e2e)]
         + list(nbde.extensions))

@@ -28,8 +28,8 @@ import urllib.request
 import fixtures
 from openstack import connection
 
-from tests.e2e.harness import ironic as ironic_mod
-from tests.e2e.harness import procs as procs_mod
+from harness import ironic as ironic_mod
+from harness import procs as procs_mod
 
 BIN = os.path.dirname(sys.executable)
 CLOUD = 'nbde-functional'

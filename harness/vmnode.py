@@ -24,14 +24,14 @@ import subprocess
 import time
 import uuid as uuid_mod
 
-from tests.e2e.harness import bmc as bmc_mod
-from tests.e2e.harness import domain
-from tests.e2e.harness import env as env_mod
-from tests.e2e.harness import esp
-from tests.e2e.harness import guest
-from tests.e2e.harness import libvirt as libvirt_mod
-from tests.e2e.harness import procs as procs_mod
-from tests.e2e.harness import ramdisk as ramdisk_mod
+from harness import bmc as bmc_mod
+from harness import domain
+from harness import env as env_mod
+from harness import esp
+from harness import guest
+from harness import libvirt as libvirt_mod
+from harness import procs as procs_mod
+from harness import ramdisk as ramdisk_mod
 
 ALIASES = ['10.0.2.100', '10.0.2.101', '10.0.2.102', '10.0.2.103']
 SERVICE_IP = ALIASES[0]  # where the ramdisk's 127.0.0.1 services lead

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 
-from tests.e2e.harness import procs as procs_mod
+from harness import procs as procs_mod
 
 BIN = os.path.dirname(sys.executable)
 

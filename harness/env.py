@@ -14,11 +14,11 @@ import time
 
 import openstack
 
-from tests.e2e.harness import images
-from tests.e2e.harness import ironic as ironic_mod
-from tests.e2e.harness import procs as procs_mod
-from tests.e2e.harness import sandbox as sandbox_mod
-from tests.functional import tangd
+from harness import images
+from harness import ironic as ironic_mod
+from harness import procs as procs_mod
+from harness import sandbox as sandbox_mod
+from harness import tangd
 
 MAC_PREFIX = '52:54:00:6e:62:'
 DATA_DISK_MIB = 64

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from tests.e2e.harness import procs as procs_mod
+from harness import procs as procs_mod
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STUB = '#!/bin/sh\necho "$(date +%%T) stub: $0 $*" >> %s\nexit 0\n'
@@ -25,7 +25,7 @@ class SandboxRefused(RuntimeError):
 
 def _write_stubs(stubdir, log):
     os.makedirs(stubdir, exist_ok=True)
-    from tests.e2e.harness import sandbox_init
+    from harness import sandbox_init
     for name in sandbox_init._STUBBED:
         path = os.path.join(stubdir, name)
         with open(path, 'w') as f:

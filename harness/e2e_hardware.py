@@ -5,7 +5,7 @@ would see the host's own disk, so this manager (a GenericHardwareManager
 for its deploy steps, e.g. write_image) answers the inventory questions
 from ``NBDE_E2E_HW`` instead: the loop devices, one synthetic NIC with the
 port's MAC, no BMC. It refuses to erase anything but the test devices.
-Loaded only by tests/e2e/harness/ipa_launcher.py, never by entry point.
+Loaded only by harness/ipa_launcher.py, never by entry point.
 """
 
 import json

@@ -8,7 +8,7 @@ digests are returned.
 
 import subprocess
 
-from tests.e2e.harness import images
+from harness import images
 
 
 def _run(cmd, stdin=b''):

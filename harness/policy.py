@@ -1,7 +1,7 @@
 """The NBDE deploy step the e2e flows ask for, built from live tangd's."""
 
 from ironic_nbde.contract import steps
-from tests.e2e.harness import images
+from harness import images
 
 PRIORITY = 75  # after write_image (80), before tear-down (40)
 

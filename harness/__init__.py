@@ -4,5 +4,5 @@ Real standalone Ironic (sqlite, noauth), real IPA in a sandbox (its own
 mount, PID and network namespaces, a private /dev with only the test loop
 devices, power commands stubbed, sysrq masked), real tangd servers, a disk
 image with a pre-encrypted root. ``tools/demo.sh`` and ``tests/e2e`` both
-drive :class:`tests.e2e.harness.env.Environment`.
+drive :class:`harness.env.Environment`.
 """

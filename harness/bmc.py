@@ -13,11 +13,10 @@ import json
 import os
 import urllib.request
 
-from tests.e2e.harness import domain
-from tests.e2e.harness import procs as procs_mod
+from harness import domain
+from harness import procs as procs_mod
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(ROOT, '.venv-sushy')
 EMULATOR = os.path.join(VENV, 'bin', 'sushy-emulator')
 

@@ -13,7 +13,7 @@ when Ironic sets the boot device.
 
 from xml.sax import saxutils
 
-from tests.e2e.harness import guest
+from harness import guest
 
 # The firmware the first-boot tests boot the same disks with.
 OVMF_CODE, OVMF_VARS = guest.OVMF_CODE, guest.OVMF_VARS
