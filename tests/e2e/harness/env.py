@@ -210,7 +210,8 @@ class Environment:
     def tang_urls(self):
         """The Tang URLs deploy steps bind to: the aliases if any."""
         if self.tang_aliases:
-            return ['http://%s:80' % ip for ip in self.tang_aliases]
+            return ['http://%s:80' % (('[%s]' if ':' in ip else '%s') % ip)
+                    for ip in self.tang_aliases]
         return [s.url for s in self.tang]
 
     def _prepare(self, node, traits):

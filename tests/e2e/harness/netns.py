@@ -30,16 +30,21 @@ class Namespace:
         self.created = True
         self.ip('link', 'set', 'lo', 'up')
         for ip, port, host_port in self.forwards:
-            if ip != '127.0.0.1':
-                self.ip('addr', 'add', '%s/32' % ip, 'dev', 'lo')
+            if ':' in ip:  # IPv6: no duplicate address detection on lo
+                self.ip('-6', 'addr', 'add', '%s/128' % ip, 'dev', 'lo',
+                        'nodad')
+                listen = 'TCP6-LISTEN:%d,bind=[%s]' % (port, ip)
+            else:
+                if ip != '127.0.0.1':
+                    self.ip('addr', 'add', '%s/32' % ip, 'dev', 'lo')
+                listen = 'TCP-LISTEN:%d,bind=%s' % (port, ip)
             sock = os.path.join(self.dir, '%s-%d.sock' % (ip, port))
             self.procs.start('%s-out-%s-%d' % (self.name, ip, port), [
                 'socat', 'UNIX-LISTEN:%s,fork' % sock,
                 'TCP:127.0.0.1:%d' % host_port])
             self.procs.start('%s-in-%s-%d' % (self.name, ip, port), [
                 'ip', 'netns', 'exec', self.name, 'socat',
-                'TCP-LISTEN:%d,bind=%s,reuseaddr,fork' % (port, ip),
-                'UNIX-CONNECT:%s' % sock])
+                listen + ',reuseaddr,fork', 'UNIX-CONNECT:%s' % sock])
         for ip, port, _ in self.forwards:
             self._wait(ip, port)
 

@@ -108,9 +108,15 @@ def forward(cfg):
     for ip, port, host_port in cfg.get('aliases', ()):
         # Another name for a forwarded service (e.g. the Tang URL a guest
         # will see): an address on this namespace's lo, never a route out.
-        sh('ip', 'addr', 'add', '%s/32' % ip, 'dev', 'lo')
+        if ':' in ip:  # IPv6: no duplicate address detection on lo
+            sh('ip', '-6', 'addr', 'add', '%s/128' % ip, 'dev', 'lo',
+               'nodad')
+            listen = 'TCP6-LISTEN:%d,bind=[%s]' % (port, ip)
+        else:
+            sh('ip', 'addr', 'add', '%s/32' % ip, 'dev', 'lo')
+            listen = 'TCP-LISTEN:%d,bind=%s' % (port, ip)
         procs.append(subprocess.Popen([
-            'socat', 'TCP-LISTEN:%d,bind=%s,reuseaddr,fork' % (port, ip),
+            'socat', listen + ',reuseaddr,fork',
             'UNIX-CONNECT:%s/out-%d.sock' % (cfg['sockdir'], host_port)]))
     port = cfg['agent_port']
     procs.append(subprocess.Popen([
