@@ -38,7 +38,9 @@ class Namespace:
                 if ip != '127.0.0.1':
                     self.ip('addr', 'add', '%s/32' % ip, 'dev', 'lo')
                 listen = 'TCP-LISTEN:%d,bind=%s' % (port, ip)
-            sock = os.path.join(self.dir, '%s-%d.sock' % (ip, port))
+            # No ':' in the path: socat's address syntax splits on it.
+            sock = os.path.join(self.dir, '%s-%d.sock' % (
+                ip.replace(':', '_'), port))
             self.procs.start('%s-out-%s-%d' % (self.name, ip, port), [
                 'socat', 'UNIX-LISTEN:%s,fork' % sock,
                 'TCP:127.0.0.1:%d' % host_port])
