@@ -129,10 +129,11 @@ class Environment:
         return path
 
     # -- nodes ------------------------------------------------------------
-    def enroll(self, name, data_disks=1):
+    def enroll(self, name, data_disks=1, root_spare_mib=8):
         """A manual-management node whose disks are fresh loop devices."""
         root = self.new_loop(name + '-root',
-                             self.image['size'] // (1 << 20) + 8)
+                             self.image['size'] // (1 << 20)
+                             + root_spare_mib)
         data = [self.new_loop('%s-data%d' % (name, i), DATA_DISK_MIB)
                 for i in range(data_disks)]
         bm = self.conn.baremetal
@@ -221,12 +222,17 @@ class Environment:
         bm.update_node(node.id, instance_info=self._instance_info(traits))
         return [node.nbde_disks['root']] + node.nbde_disks['data']
 
-    def deploy(self, node, traits=(), deploy_steps=None, timeout=180):
-        """Deploy through the API (traits select deploy templates)."""
+    def deploy(self, node, traits=(), deploy_steps=None, timeout=180,
+               config_drive=None):
+        """Deploy through the API (traits select deploy templates);
+        ``config_drive``: the ``--config-drive`` JSON (``meta_data``,
+        ``network_data``...), which Ironic turns into an ISO and IPA
+        writes to a partition of the root disk."""
         disks = self._prepare(node, traits)
         start = time.monotonic()
         self.conn.baremetal.set_node_provision_state(
-            node, 'active', deploy_steps=deploy_steps)
+            node, 'active', deploy_steps=deploy_steps,
+            config_drive=config_drive)
         result = self._run_agent(node, disks, ('active',), timeout,
                                  'deploy')
         self.log('node %s active after %.1f s' % (
