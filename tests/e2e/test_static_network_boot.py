@@ -18,7 +18,11 @@ network_data where it must stay locked with no ``/rec`` at either Tang:
 (b) VLAN 100 over a NIC on an 802.1Q trunk port; wrong VLAN id (101);
 (c) active-backup bond of two NICs, the first one's link down; the same
     address on the first NIC alone;
-(d) static IPv6 and a route to Tang's IPv6 address; a wrong prefix.
+(d) static IPv6 and a route to Tang's IPv6 address; a wrong prefix;
+
+and a malformed network_data, where the initramfs says so on the console
+and falls back to the kernel command line's DHCP (qemu's restricted user
+net on 192.0.2.0/24), which unlocks.
 
 Each positive boot also opens the data volume (``_netdev``,
 clevis-luks-askpass) in the real root: the initramfs handed the network
@@ -125,16 +129,25 @@ class StaticNetworkBootTest(test_first_boot.GuestTestCase):
 
     def boot_case(self, node, name, data, kind, locked):
         """Boot the deployed disk with ``data`` as the config drive's
-        network_data, the NICs ``kind`` asks for."""
+        network_data, the NICs ``kind`` asks for (``dhcp``: qemu's
+        restricted user net on 192.0.2.0/24, whose DHCP server gives the
+        guest an address and whose guestfwd leads 192.0.2.1:80 to the
+        IPv4 Tang: the fallback)."""
         self.net.reset()
         links_down = ()
-        if kind == 'trunk':
+        nics = netns = forwards = user_net = None
+        if kind == 'dhcp':
+            forwards = {TANG4: self.env.tang[0].port}
+            user_net = '192.0.2.0/24'
+        elif kind == 'trunk':
             nics = self.net.trunk_port(100)
         elif kind == 'bond':
             nics = self.net.access_ports(2)
             links_down = ('nic0',)
         else:
             nics = self.net.access_ports(1)
+        if nics:
+            netns = self.net.ns.name
         workdir = os.path.join(self.rundir, 'boot-' + name)
         os.makedirs(workdir, exist_ok=True)
         root = configdrive.overlay(
@@ -143,8 +156,8 @@ class StaticNetworkBootTest(test_first_boot.GuestTestCase):
                             data))
         before = self.recoveries()
         boot = guest.boot(self.env.procs, self.image,
-                          [root] + node.nbde_disks['data'], {}, workdir,
-                          nics=nics, netns=self.net.ns.name,
+                          [root] + node.nbde_disks['data'], forwards or {},
+                          workdir, nics=nics, netns=netns, user_net=user_net,
                           links_down=links_down, expect_locked=locked,
                           locked_grace=30, timeout=300)
         self.addDetail('console-' + name, content.text_content(
@@ -194,5 +207,16 @@ class StaticNetworkBootTest(test_first_boot.GuestTestCase):
                 self.assertIn('vid 101 dropped', self.net.trunk_log())
                 self.assertNotIn('vid 101 passed', self.net.trunk_log())
             figures[name] = {'unlocked': up.seconds, 'locked': down.seconds}
+        # A malformed network_data: the initramfs says so and falls back to
+        # the command line's DHCP (ip=:::::eth0:dhcp), which unlocks.
+        up, rec = self.boot_case(node, 'malformed-dhcp', {'links': 'eth0'},
+                                 'dhcp', locked=False)
+        self.assertIn("network_data: 'links' is not an array; network "
+                      "from ip= (DHCP)", up.console)
+        self.assertEqual(test_first_boot.EXPECTED, {
+            k: v for k, v in (up.report or {}).items()
+            if k in test_first_boot.EXPECTED}, up.console[-2000:])
+        self.assertGreaterEqual(rec[0], 2, rec)
+        figures['malformed-dhcp'] = {'unlocked': up.seconds}
         self.addDetail('boot-seconds', content.text_content(
             json.dumps(figures)))

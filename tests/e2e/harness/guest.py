@@ -75,7 +75,7 @@ NIC_MACS = ['52:54:00:6e:64:%02x' % i for i in range(1, 5)]
 
 
 def command(image, disks, forwards, workdir, memory=1024, nics=None,
-            qmp=None):
+            qmp=None, user_net=None):
     """The qemu argv.
 
     :param image: the image description; it must boot by itself
@@ -88,6 +88,7 @@ def command(image, disks, forwards, workdir, memory=1024, nics=None,
         ``socket,...``) of NICs ``nic0``, ``nic1``... with
         :data:`NIC_MACS`: for a guest run inside a network namespace.
     :param qmp: a UNIX socket path for QMP (``set_link``), only the test's.
+    :param user_net: the user net's subnet (qemu's default 10.0.2.0/24).
     """
     if image.get('boot') != 'uefi':
         raise ValueError('image %s does not boot by itself (no "boot": '
@@ -107,7 +108,8 @@ def command(image, disks, forwards, workdir, memory=1024, nics=None,
             '-drive', 'if=pflash,format=raw,unit=1,file=%s' % nvram,
             ]
     if nics is None:
-        argv += ['-netdev', 'user,id=n0,restrict=on,' + fwd,
+        argv += ['-netdev', 'user,id=n0,restrict=on,'
+                 + ('net=%s,' % user_net if user_net else '') + fwd,
                  # romfile=: no iPXE option ROM, nothing to boot from it.
                  '-device', 'virtio-net-pci,netdev=n0,romfile=']
     else:
@@ -173,7 +175,7 @@ def set_links_down(path, devices, timeout=20):
 
 def boot(procs, image, disks, forwards, workdir, timeout=600,
          expect_locked=False, locked_grace=45, nics=None, netns=None,
-         links_down=()):
+         links_down=(), user_net=None):
     """Boot once; always ends qemu.
 
     :param expect_locked: stop ``locked_grace`` seconds after the guest
@@ -191,7 +193,8 @@ def boot(procs, image, disks, forwards, workdir, timeout=600,
         if os.path.exists(os.path.join(workdir, name)):
             os.unlink(os.path.join(workdir, name))
     qmp = os.path.join(workdir, 'qmp.sock') if links_down else None
-    argv = command(image, disks, forwards, workdir, nics=nics, qmp=qmp)
+    argv = command(image, disks, forwards, workdir, nics=nics, qmp=qmp,
+                   user_net=user_net)
     env = dict(os.environ, TMPDIR=workdir)  # snapshot=on overlays
     start = time.monotonic()
     proc = procs.start('qemu-%s' % os.path.basename(workdir),
