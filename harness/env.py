@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """The e2e environment: tangd servers, an image server, loop disks, a real
 standalone Ironic and, per deploy, a real IPA in its sandbox.
 
@@ -133,10 +145,11 @@ class Environment:
         return path
 
     # -- nodes ------------------------------------------------------------
-    def enroll(self, name, data_disks=1):
+    def enroll(self, name, data_disks=1, root_spare_mib=8):
         """A manual-management node whose disks are fresh loop devices."""
         root = self.new_loop(name + '-root',
-                             self.image['size'] // (1 << 20) + 8)
+                             self.image['size'] // (1 << 20)
+                             + root_spare_mib)
         data = [self.new_loop('%s-data%d' % (name, i), DATA_DISK_MIB)
                 for i in range(data_disks)]
         bm = self.conn.baremetal
@@ -226,7 +239,8 @@ class Environment:
     def tang_urls(self):
         """The Tang URLs deploy steps bind to: the aliases if any."""
         if self.tang_aliases:
-            return ['http://%s:80' % ip for ip in self.tang_aliases]
+            return ['http://%s:80' % (('[%s]' if ':' in ip else '%s') % ip)
+                    for ip in self.tang_aliases]
         return [s.url for s in self.tang]
 
     def _prepare(self, node, traits):
@@ -236,12 +250,17 @@ class Environment:
         bm.update_node(node.id, instance_info=self._instance_info(traits))
         return [node.nbde_disks['root']] + node.nbde_disks['data']
 
-    def deploy(self, node, traits=(), deploy_steps=None, timeout=180):
-        """Deploy through the API (traits select deploy templates)."""
+    def deploy(self, node, traits=(), deploy_steps=None, timeout=180,
+               config_drive=None):
+        """Deploy through the API (traits select deploy templates);
+        ``config_drive``: the ``--config-drive`` JSON (``meta_data``,
+        ``network_data``...), which Ironic turns into an ISO and IPA
+        writes to a partition of the root disk."""
         disks = self._prepare(node, traits)
         start = time.monotonic()
         self.conn.baremetal.set_node_provision_state(
-            node, 'active', deploy_steps=deploy_steps)
+            node, 'active', deploy_steps=deploy_steps,
+            config_drive=config_drive)
         result = self._run_agent(node, disks, ('active',), timeout,
                                  'deploy')
         self.log('node %s active after %.1f s' % (

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Boot a deployed disk in qemu (TCG) and read what its first boot reports.
 
 The disk boots by itself: q35 with OVMF (UEFI) in pflash, the code
@@ -17,9 +29,11 @@ nothing can type a passphrase. A hard timeout ends qemu by PID.
 """
 
 import dataclasses
+import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 
@@ -68,14 +82,25 @@ class Boot:
     argv: list
 
 
-def command(image, disks, forwards, workdir, memory=1024):
+#: The guest NICs' MACs when :func:`command` is given ``nics``.
+NIC_MACS = ['52:54:00:6e:64:%02x' % i for i in range(1, 5)]
+
+
+def command(image, disks, forwards, workdir, memory=1024, nics=None,
+            qmp=None, user_net=None):
     """The qemu argv.
 
     :param image: the image description; it must boot by itself
         (``boot: uefi``, what ``tools/build-guest-image.py`` writes).
-    :param disks: block devices or files, in guest order (vda, vdb...);
-        the first one boots.
-    :param forwards: {guest ip: host loopback port} for port 80.
+    :param disks: block devices or files (``.qcow2``: a qcow2 overlay), in
+        guest order (vda, vdb...); the first one boots.
+    :param forwards: {guest ip: host loopback port} for port 80, through a
+        restricted user net (when ``nics`` is None).
+    :param nics: instead of the user net, ``-netdev`` specs (``tap,...``,
+        ``socket,...``) of NICs ``nic0``, ``nic1``... with
+        :data:`NIC_MACS`: for a guest run inside a network namespace.
+    :param qmp: a UNIX socket path for QMP (``set_link``), only the test's.
+    :param user_net: the user net's subnet (qemu's default 10.0.2.0/24).
     """
     if image.get('boot') != 'uefi':
         raise ValueError('image %s does not boot by itself (no "boot": '
@@ -93,12 +118,23 @@ def command(image, disks, forwards, workdir, memory=1024):
             '-drive', 'if=pflash,format=raw,unit=0,readonly=on,file=%s'
             % OVMF_CODE,
             '-drive', 'if=pflash,format=raw,unit=1,file=%s' % nvram,
-            '-netdev', 'user,id=n0,restrict=on,' + fwd,
-            # romfile=: no iPXE option ROM, nothing to boot from the NIC.
-            '-device', 'virtio-net-pci,netdev=n0,romfile=']
+            ]
+    if nics is None:
+        argv += ['-netdev', 'user,id=n0,restrict=on,'
+                 + ('net=%s,' % user_net if user_net else '') + fwd,
+                 # romfile=: no iPXE option ROM, nothing to boot from it.
+                 '-device', 'virtio-net-pci,netdev=n0,romfile=']
+    else:
+        for i, spec in enumerate(nics):
+            argv += ['-netdev', '%s,id=n%d' % (spec, i), '-device',
+                     'virtio-net-pci,netdev=n%d,id=nic%d,mac=%s,romfile='
+                     % (i, i, NIC_MACS[i])]
+    if qmp:
+        argv += ['-qmp', 'unix:%s,server=on,wait=off' % qmp]
     for i, disk in enumerate(disks):
-        argv += ['-drive', 'file=%s,format=raw,if=none,id=disk%d,'
-                 'snapshot=on,cache=unsafe' % (disk, i),
+        fmt = 'qcow2' if disk.endswith('.qcow2') else 'raw'
+        argv += ['-drive', 'file=%s,format=%s,if=none,id=disk%d,'
+                 'snapshot=on,cache=unsafe' % (disk, fmt, i),
                  '-device', 'virtio-blk-pci,drive=disk%d%s'
                  % (i, '' if i else ',bootindex=1')]
     return argv
@@ -120,26 +156,67 @@ def _report(text):
                 if '=' in ln)
 
 
+def set_links_down(path, devices, timeout=20):
+    """Through QMP at ``path``: carrier off on the NIC ``devices`` (the
+    guest sees its link down, as with an unplugged cable)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            sock = socket.socket(socket.AF_UNIX)
+            sock.settimeout(5)
+            sock.connect(path)
+            break
+        except OSError:
+            sock.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    with sock, sock.makefile('rw') as f:
+        f.readline()  # the greeting
+        for cmd in [{'execute': 'qmp_capabilities'}] + [
+                {'execute': 'set_link', 'arguments': {'name': d, 'up': False}}
+                for d in devices]:
+            f.write(json.dumps(cmd) + '\n')
+            f.flush()
+            answer = json.loads(f.readline())
+            while 'event' in answer:
+                answer = json.loads(f.readline())
+            if 'return' not in answer:
+                raise RuntimeError('QMP %s: %s' % (cmd['execute'], answer))
+
+
 def boot(procs, image, disks, forwards, workdir, timeout=600,
-         expect_locked=False, locked_grace=45):
+         expect_locked=False, locked_grace=45, nics=None, netns=None,
+         links_down=(), user_net=None):
     """Boot once; always ends qemu.
 
     :param expect_locked: stop ``locked_grace`` seconds after the guest
         reaches the root passphrase prompt instead of waiting for a report
         (the negative control), still within ``timeout``.
+    :param nics: see :func:`command`; ``netns``: the network namespace
+        qemu runs in (``ip netns exec``, which execs qemu: its PID is
+        qemu's).
+    :param links_down: NIC ids (``nic0``) whose link is down from the
+        start (before the firmware runs).
     :returns: :class:`Boot`.
     """
     os.makedirs(workdir, exist_ok=True)
     for name in ('console.log', 'report.log'):
         if os.path.exists(os.path.join(workdir, name)):
             os.unlink(os.path.join(workdir, name))
-    argv = command(image, disks, forwards, workdir)
+    qmp = os.path.join(workdir, 'qmp.sock') if links_down else None
+    argv = command(image, disks, forwards, workdir, nics=nics, qmp=qmp,
+                   user_net=user_net)
     env = dict(os.environ, TMPDIR=workdir)  # snapshot=on overlays
     start = time.monotonic()
-    proc = procs.start('qemu-%s' % os.path.basename(workdir), argv, env=env)
+    proc = procs.start('qemu-%s' % os.path.basename(workdir),
+                       (['ip', 'netns', 'exec', netns] if netns else [])
+                       + argv, env=env)
     prompted_at = None
     seconds = None
     try:
+        if links_down:
+            set_links_down(qmp, links_down)
         while time.monotonic() - start < timeout:
             if _report(_read(os.path.join(workdir, 'report.log'))):
                 break

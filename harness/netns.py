@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """A network namespace for host-side commands that must use the URLs a
 guest sees (e.g. ``ironic-nbde rebind --tang http://10.0.2.101:80``).
 
@@ -30,16 +42,23 @@ class Namespace:
         self.created = True
         self.ip('link', 'set', 'lo', 'up')
         for ip, port, host_port in self.forwards:
-            if ip != '127.0.0.1':
-                self.ip('addr', 'add', '%s/32' % ip, 'dev', 'lo')
-            sock = os.path.join(self.dir, '%s-%d.sock' % (ip, port))
+            if ':' in ip:  # IPv6: no duplicate address detection on lo
+                self.ip('-6', 'addr', 'add', '%s/128' % ip, 'dev', 'lo',
+                        'nodad')
+                listen = 'TCP6-LISTEN:%d,bind=[%s]' % (port, ip)
+            else:
+                if ip != '127.0.0.1':
+                    self.ip('addr', 'add', '%s/32' % ip, 'dev', 'lo')
+                listen = 'TCP-LISTEN:%d,bind=%s' % (port, ip)
+            # No ':' in the path: socat's address syntax splits on it.
+            sock = os.path.join(self.dir, '%s-%d.sock' % (
+                ip.replace(':', '_'), port))
             self.procs.start('%s-out-%s-%d' % (self.name, ip, port), [
                 'socat', 'UNIX-LISTEN:%s,fork' % sock,
                 'TCP:127.0.0.1:%d' % host_port])
             self.procs.start('%s-in-%s-%d' % (self.name, ip, port), [
                 'ip', 'netns', 'exec', self.name, 'socat',
-                'TCP-LISTEN:%d,bind=%s,reuseaddr,fork' % (port, ip),
-                'UNIX-CONNECT:%s' % sock])
+                listen + ',reuseaddr,fork', 'UNIX-CONNECT:%s' % sock])
         for ip, port, _ in self.forwards:
             self._wait(ip, port)
 

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """PID 1 of the IPA sandbox (runs inside new mount, PID and net namespaces).
 
 Builds the sandbox, checks it, and only then runs IPA; any failed check
@@ -108,9 +120,15 @@ def forward(cfg):
     for ip, port, host_port in cfg.get('aliases', ()):
         # Another name for a forwarded service (e.g. the Tang URL a guest
         # will see): an address on this namespace's lo, never a route out.
-        sh('ip', 'addr', 'add', '%s/32' % ip, 'dev', 'lo')
+        if ':' in ip:  # IPv6: no duplicate address detection on lo
+            sh('ip', '-6', 'addr', 'add', '%s/128' % ip, 'dev', 'lo',
+               'nodad')
+            listen = 'TCP6-LISTEN:%d,bind=[%s]' % (port, ip)
+        else:
+            sh('ip', 'addr', 'add', '%s/32' % ip, 'dev', 'lo')
+            listen = 'TCP-LISTEN:%d,bind=%s' % (port, ip)
         procs.append(subprocess.Popen([
-            'socat', 'TCP-LISTEN:%d,bind=%s,reuseaddr,fork' % (port, ip),
+            'socat', listen + ',reuseaddr,fork',
             'UNIX-CONNECT:%s/out-%d.sock' % (cfg['sockdir'], host_port)]))
     port = cfg['agent_port']
     procs.append(subprocess.Popen([

@@ -1,4 +1,16 @@
 #!/usr/bin/env python3
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Build the NBDE guest image here, without diskimage-builder.
 
 The same recipe as ``elements/ironic-nbde-guest`` (whose files it reuses):
@@ -73,11 +85,21 @@ def run(*cmd, stdin=None, capture=True):
     return proc.stdout
 
 
+# What diskimage-builder's distribution elements (debian-minimal + a
+# kernel) would install before the element's own packages.
+BASE_PACKAGES = ('systemd-sysv', 'udev', 'linux-image-amd64', 'kmod',
+                 'e2fsprogs')
+
+
 def packages():
-    """The element's package-installs.yaml (one ``name:`` a line)."""
+    """The base packages and the element's package-installs.yaml (one
+    ``name:`` a line), mapped to Debian names by its pkg-map."""
+    with open(os.path.join(ELEMENT, 'pkg-map')) as f:
+        debian = json.load(f)['family']['debian']
     with open(os.path.join(ELEMENT, 'package-installs.yaml')) as f:
-        return [ln.split(':')[0].strip() for ln in f
-                if ln.strip() and not ln.startswith('#')]
+        names = [ln.split(':')[0].strip() for ln in f
+                 if ln.strip() and not ln.startswith('#')]
+    return list(BASE_PACKAGES) + [debian.get(n, n) for n in names]
 
 
 def default_cache():
@@ -112,7 +134,8 @@ def tree_tarball(cache):
 def _tree_tarball(cache):
     """The cached root tree (debootstrap runs only when it is missing)."""
     pkgs = packages()
-    key = hashlib.sha256((SUITE + ' '.join(pkgs)).encode()).hexdigest()[:12]
+    key = hashlib.sha256((SUITE + ' '.join(sorted(pkgs))).encode()
+                         ).hexdigest()[:12]
     tarball = os.path.join(cache, 'guest-%s-%s.tar.zst' % (SUITE, key))
     if os.path.exists(tarball):
         return tarball
