@@ -135,7 +135,8 @@ def decrypt(compact, cek):
         data = alg.decrypt(cek, compact.protected.encode('ascii'),
                            compact.iv, compact.ciphertext, compact.tag)
     except (crypto_exc.InvalidTag, ValueError):
-        raise exception.JWEError(reason='content authentication failed '
+        raise exception.JWEError(unauthentic=True,
+                                 reason='content authentication failed '
                                         '(wrong key or tampered JWE)')
     zip_ = compact.header.get('zip')
     if zip_ == 'DEF':

@@ -166,7 +166,7 @@ def decrypt(compact, client=None):
     try:
         return jwe.decrypt(compact, cek)
     except exception.JWEError as exc:
-        if 'authentication failed' not in str(exc) or _holds_key(
+        if not exc.kwargs.get('unauthentic') or _holds_key(
                 server_key, exchange):
             raise
         raise exception.RecoveryError(
