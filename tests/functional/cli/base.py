@@ -118,6 +118,23 @@ class CliTestCase(base.FunctionalTestCase):
             driver='fake-hardware', name=name,
             properties={'nbde': rec, 'cpus': 8}, **fields)
 
+    def active_node(self, name, servers, maintenance=False):
+        """A bound fake-driver node taken to ``active`` (no agent: a
+        service step on it fails, by the step's name)."""
+        node = self.bind_node(name, servers, **{
+            '%s_interface' % i: 'fake' for i in ('boot', 'deploy',
+                                                 'management', 'power')})
+        for target in ('manage', 'provide', 'active'):
+            self.conn.baremetal.set_node_provision_state(node, target,
+                                                         wait=True,
+                                                         timeout=60)
+        if maintenance:
+            self.conn.baremetal.set_node_maintenance(node, 'test')
+        # Active nodes can be deleted only in maintenance.
+        self.addCleanup(self.conn.baremetal.set_node_maintenance, node.id,
+                        'cleanup')
+        return node
+
 
 def seal(public_jwk, secret):
     """A recovery escrow JWE as the LUKS layer makes it."""

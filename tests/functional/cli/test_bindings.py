@@ -121,19 +121,9 @@ class RecoveryKeyTest(base.CliTestCase):
 
 class RebindTest(base.CliTestCase):
 
-    def _active(self, name, servers):
-        node = self.bind_node(name, servers, **{
-            '%s_interface' % i: 'fake' for i in ('boot', 'deploy',
-                                                 'management', 'power')})
-        for target in ('manage', 'provide', 'active'):
-            self.conn.baremetal.set_node_provision_state(node, target,
-                                                         wait=True,
-                                                         timeout=60)
-        return node
-
     def test_dry_run_then_service(self):
         old, new = self.tang(), self.tang()
-        node = self._active('svc', [old])
+        node = self.active_node('svc', [old])
         rows = self.cli_json('rebind', 'svc', '--tang', new.url,
                              '--thumbprint', new.signing_thp(), '--dry-run')
         self.assertEqual('would service', rows[0]['action'])
@@ -233,28 +223,13 @@ class KeysTest(base.CliTestCase):
 
 class RotateTest(base.CliTestCase):
 
-    def _active(self, name, servers, maintenance=False):
-        node = self.bind_node(name, servers, **{
-            '%s_interface' % i: 'fake' for i in ('boot', 'deploy',
-                                                 'management', 'power')})
-        for target in ('manage', 'provide', 'active'):
-            self.conn.baremetal.set_node_provision_state(node, target,
-                                                         wait=True,
-                                                         timeout=60)
-        if maintenance:
-            self.conn.baremetal.set_node_maintenance(node, 'test')
-        # Active nodes can be deleted only in maintenance.
-        self.addCleanup(self.conn.baremetal.set_node_maintenance, node.id,
-                        'cleanup')
-        return node
-
     def test_plan_waves_budget_and_rerun(self):
         rotated, steady = self.tang(), self.tang()
         old = rotated.signing_thp()
-        nodes = [self._active(name, [rotated, steady])
+        nodes = [self.active_node(name, [rotated, steady])
                  for name in ('n1', 'n2')]
-        self._active('held', [rotated], maintenance=True)
-        self._active('fine', [steady])
+        self.active_node('held', [rotated], maintenance=True)
+        self.active_node('fine', [steady])
         code, out, err = self.cli('rotate', '--dry-run', '-f', 'json')
         self.assertEqual((0, 'ironic-nbde: rotate: no node uses a rotated '
                              'key\n'), (code, err))
