@@ -153,6 +153,8 @@ class Servers:
                 if e.status == 400:
                     continue  # another curve
                 return None, str(e)
+            except exception.NbdeError as e:  # a URL no request can use
+                return None, str(e)
             return True, 'key %s is hidden (rotated)' % kid
         return None, 'the server refuses key %s on every curve' % kid
 
@@ -164,6 +166,21 @@ class Servers:
             return self.state(server['url'], EXCHANGE, server['kid']).held \
                 is True
         return self.state(server['url'], SIGNING, server['thp']).held is True
+
+
+def normalized(url):
+    """``url`` as the HTTP client would send it, or None if it cannot be
+    sent (a hostile or broken record)."""
+    try:
+        return http.normalize_url(url)
+    except exception.NbdeError:
+        return None
+
+
+def same_server(one, other):
+    """Whether two URLs name one server (None: one of them is unusable)."""
+    a, b = normalized(one), normalized(other)
+    return None if a is None or b is None else a == b
 
 
 def rows(deps, servers):
@@ -186,8 +203,7 @@ def deleted(server, doomed, url=None):
     server counts as affected when its signing key is doomed or is no
     longer advertised (a rotated generation may be the one deleted).
     """
-    if url is not None and http.normalize_url(url) != http.normalize_url(
-            server['url']):
+    if url is not None and same_server(url, server['url']) is False:
         return False
     kid = server.get('kid')
     if isinstance(kid, str):

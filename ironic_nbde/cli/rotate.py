@@ -66,7 +66,7 @@ class Item:
 
 def _stale(server, servers, wanted_urls, wanted_keys):
     if wanted_urls or wanted_keys:
-        return (http.normalize_url(server['url']) in wanted_urls
+        return (keys.normalized(server['url']) in wanted_urls
                 or server['thp'] in wanted_keys
                 or server.get('kid') in wanted_keys)
     state = servers.state(server['url'], keys.SIGNING, server['thp'])
@@ -86,7 +86,7 @@ def _policy_steps(devices, current):
     groups = {}
     for device in devices:
         servers = tuple(
-            (s['url'], current.get(http.normalize_url(s['url']), s['thp']))
+            (s['url'], current.get(keys.normalized(s['url']), s['thp']))
             for s in keys.servers_of(device))
         groups.setdefault((servers, device.get('threshold', 1)),
                           []).append(device)
@@ -127,10 +127,10 @@ def plan(nodes, client, pin, urls=(), key_ids=(), include_maintenance=False,
         if stale:
             chosen.append((node, stale))
             repin.update(
-                http.normalize_url(s['url']) for d in stale
+                keys.normalized(s['url']) for d in stale
                 for s in keys.servers_of(d)
-                if servers.state(s['url'], keys.SIGNING,
-                                 s['thp']).advertised is not True)
+                if keys.normalized(s['url']) and servers.state(
+                    s['url'], keys.SIGNING, s['thp']).advertised is not True)
     current = {http.normalize_url(u): t
                for u, t in pin(sorted(repin)).items()} if repin else {}
     items = []
