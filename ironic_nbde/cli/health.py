@@ -46,18 +46,31 @@ class ServerState:
     detail: str = ''
 
 
-def server_state(url, thp, client):
+def current_advertisement(url, client):
+    """The server's advertisement now, or the error that got instead."""
+    try:
+        return advertisement.fetch(url, client=client)
+    except exception.NbdeError as e:
+        return e
+
+
+def server_state(url, thp, client, adv=None):
     """Check one server against one pinned thumbprint.
 
+    :param adv: the server's current advertisement (or the error fetching
+        it), when the caller already has it.
     :returns: :class:`ServerState`; never raises for server trouble.
     """
     try:
         keys.check_thumbprint(thp)
-        adv = advertisement.fetch(url, client=client)
-    except exception.TangHTTPError as e:
-        return ServerState(UNREACHABLE, str(e))
     except exception.NbdeError as e:
         return ServerState(INVALID, str(e))
+    if adv is None:
+        adv = current_advertisement(url, client)
+    if isinstance(adv, exception.TangHTTPError):
+        return ServerState(UNREACHABLE, str(adv))
+    if isinstance(adv, exception.NbdeError):
+        return ServerState(INVALID, str(adv))
     if any(keys.matches(k, thp) for k in adv.signers):
         return ServerState(CURRENT)
     now = ', '.join(adv.signer_thumbprints())
@@ -73,16 +86,25 @@ def server_state(url, thp, client):
 
 
 class Checker:
-    """Checks each (URL, thumbprint) once per report."""
+    """Checks each (URL, thumbprint) once per report, fetching each
+    server's advertisement once."""
 
     def __init__(self, client=None):
         self.client = client or http.Client()
         self._seen = {}
+        self._advs = {}
+
+    def advertisement(self, url):
+        """The server's current advertisement (or error), fetched once."""
+        if url not in self._advs:
+            self._advs[url] = current_advertisement(url, self.client)
+        return self._advs[url]
 
     def __call__(self, url, thp):
         key = (url, thp)
         if key not in self._seen:
-            self._seen[key] = server_state(url, thp, self.client)
+            self._seen[key] = server_state(url, thp, self.client,
+                                           self.advertisement(url))
         return self._seen[key]
 
 

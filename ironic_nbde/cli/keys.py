@@ -36,7 +36,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from ironic_nbde import exception
 from ironic_nbde.cli import health
-from ironic_nbde.tang import advertisement
 from ironic_nbde.tang import http
 from ironic_nbde.tang import keys as tang_keys
 
@@ -92,18 +91,7 @@ class Servers:
     def __init__(self, client=None):
         self.client = client or http.Client()
         self._signing = health.Checker(self.client)
-        self._advs = {}
         self._exchange = {}
-
-    def _current(self, url):
-        """The server's advertisement now, or the error getting it."""
-        if url not in self._advs:
-            try:
-                self._advs[url] = advertisement.fetch(url,
-                                                      client=self.client)
-            except exception.NbdeError as e:
-                self._advs[url] = e
-        return self._advs[url]
 
     def state(self, url, kind, key):
         """:returns: :class:`KeyState` of one key on one server."""
@@ -120,7 +108,7 @@ class Servers:
         return self._exchange[(url, key)]
 
     def _exchange_state(self, url, kid):
-        adv = self._current(url)
+        adv = self._signing.advertisement(url)
         if isinstance(adv, exception.NbdeError):
             return KeyState(None, None, str(adv))
         current = [tang_keys.thumbprint(k)
