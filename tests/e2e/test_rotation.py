@@ -38,6 +38,7 @@ NODES = ('rot-a', 'rot-b', 'rot-c')
 
 class RotationTest(base.E2ETestCase):
 
+
     def ironic_nbde(self, *args, expect=0):
         proc = self.run_cli(*args)
         self.assertEqual(expect, proc.returncode,
@@ -50,30 +51,44 @@ class RotationTest(base.E2ETestCase):
         return subprocess.run(cmd, env=self.env.cli_env(), text=True,
                               capture_output=True, timeout=900)
 
+    STALE = 90  # seconds a node may wait on one agent without a step
+
     def serve_agents(self, nodes, stop, broken):
-        """Start an agent for each node that waits for one (the first one
-        of a node named in ``broken`` has no route to Tang); stop it once
-        the node leaves servicing."""
+        """Give each node an agent for each service it waits in (the first
+        one of a node named in ``broken`` has no route to Tang), as a
+        node's ramdisk boots afresh for every service.
+
+        An agent goes when its node is back (``active`` or ``service
+        failed``); one that a node has waited on for :attr:`STALE` seconds
+        without a step running (a service cycle missed between two polls)
+        is replaced.
+        """
         bm = self.env.conn.baremetal
-        agents = {}
+        agents = {}  # node id -> (sandbox, started)
         try:
             while not stop.is_set():
                 for node in nodes:
                     state = bm.get_node(node.id).provision_state
-                    if state in env_mod.AGENT_WAITS and node.id not in agents:
+                    agent = agents.get(node.id)
+                    if state in ('active', 'service failed') and agent:
+                        agents.pop(node.id)[0].stop()
+                    elif state == 'service wait' and agent and \
+                            time.monotonic() - agent[1] > self.STALE:
+                        agents.pop(node.id)[0].stop()
+                    elif state in env_mod.AGENT_WAITS and not agent:
                         reach = node.name not in broken
                         broken.discard(node.name)
-                        agents[node.id] = self.env.start_agent(
+                        agents[node.id] = (self.env.start_agent(
                             node, [node.nbde_disks['root']]
                             + node.nbde_disks['data'], 'service',
-                            reach_tang=reach)
-                    elif state in ('active', 'service failed') and \
-                            node.id in agents:
-                        agents.pop(node.id).stop()
-                time.sleep(0.5)
+                            reach_tang=reach), time.monotonic())
+                    elif state == 'servicing' and agent:
+                        # On it: the count restarts at each step.
+                        agents[node.id] = (agent[0], time.monotonic())
+                time.sleep(0.2)
         finally:
-            for agent in agents.values():
-                agent.stop()
+            for sandbox, _started in agents.values():
+                sandbox.stop()
 
     def rotate(self, nodes, broken, *args):
         stop = threading.Event()
