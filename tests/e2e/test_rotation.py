@@ -38,7 +38,6 @@ NODES = ('rot-a', 'rot-b', 'rot-c')
 
 class RotationTest(base.E2ETestCase):
 
-
     def ironic_nbde(self, *args, expect=0):
         proc = self.run_cli(*args)
         self.assertEqual(expect, proc.returncode,
