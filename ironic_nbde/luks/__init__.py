@@ -40,7 +40,6 @@ from ironic_nbde.luks.inplace import encrypt_in_place
 from ironic_nbde.luks.passphrase import remove_passphrase
 from ironic_nbde.luks.rebind import rebind
 from ironic_nbde.luks.rekey import rekey
-from ironic_nbde.luks.verify import prove
 from ironic_nbde.luks.verify import recover
 from ironic_nbde.luks.verify import verify
 from ironic_nbde.luks.volume import Volume
@@ -48,6 +47,6 @@ from ironic_nbde.luks.volume import Volume
 __all__ = [
     'Binding', 'Bound', 'Formatted', 'Volume', 'bind', 'crypto_erase',
     'encrypt_in_place', 'escrow_recovery', 'existing_data', 'format_bound',
-    'format_device', 'list_bindings', 'luks_info', 'prove', 'rebind',
+    'format_device', 'list_bindings', 'luks_info', 'rebind',
     'recover', 'rekey', 'remove_passphrase', 'unbind', 'verify',
 ]

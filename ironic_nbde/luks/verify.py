@@ -13,7 +13,6 @@
 """Recover a clevis binding's passphrase through Tang and prove it opens
 its keyslot (``cryptsetup open --test-passphrase --key-slot N``)."""
 
-import concurrent.futures
 
 from oslo_log import log
 
@@ -55,23 +54,6 @@ def recover(device, slot=None, client=None, hdr=None):
     raise exception.VerificationFailed(
         device=device, slot=','.join(str(s) for s, _ in errors),
         reason='; '.join('keyslot %d: %s' % e for e in errors))
-
-
-def prove(device, compact, slot, client=None, volume=None):
-    """Prove a binding just made (its JWE still in memory) unlocks: one
-    Tang recovery of ``compact``, whose key must open ``slot``.
-
-    :raises: VerificationFailed naming the keyslot and the cause.
-    """
-    future = concurrent.futures.Future()
-    try:
-        future.set_result(pins.decrypt(compact, client))
-    except exception.NbdeError as exc:
-        future.set_exception(exc)
-    prove_key(device, future, slot)
-    if volume is not None:
-        volume.prove(slot)
-    return slot
 
 
 def prove_key(device, recovery, slot):
