@@ -38,6 +38,11 @@ APT_PACKAGES=(
     libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients python3-libvirt
     grub-efi-amd64-bin grub-common genisoimage
     sudo cpio squashfs-tools kpartx
+    # The tpm2 pin (ironic_nbde/tpm2, tests/functional/test_tpm2*.py, the VM
+    # node's emulated TPM): tpm2-tools behind our exec edge, stock clevis's
+    # tpm2 pin as the oracle, swtpm as the TPM (on 127.0.0.1 for functional
+    # tests, libvirt's emulator backend for the VM) and its socket TCTI.
+    tpm2-tools clevis-tpm2 swtpm swtpm-tools libtss2-tcti-swtpm0
 )
 
 missing=()
