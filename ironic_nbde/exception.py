@@ -88,6 +88,10 @@ class CommandTimedOut(CommandError):
     _msg_fmt = "Command %(command)s on %(device)s timed out after %(timeout)ss"
 
 
+class TpmError(NbdeError):
+    _msg_fmt = "TPM2 %(operation)s on %(tpm)s failed: %(reason)s"
+
+
 class DeviceProbeError(NbdeError):
     _msg_fmt = "Cannot read the layout of %(device)s: %(reason)s"
 

@@ -17,9 +17,11 @@ from oslo_config import cfg
 from ironic_nbde.conf import agent
 from ironic_nbde.conf import luks
 from ironic_nbde.conf import tang
+from ironic_nbde.conf import tpm2
 
 CONF = cfg.CONF
 
 agent.register_opts(CONF)
 tang.register_opts(CONF)
 luks.register_opts(CONF)
+tpm2.register_opts(CONF)

@@ -15,11 +15,13 @@
 from ironic_nbde.conf import agent
 from ironic_nbde.conf import luks
 from ironic_nbde.conf import tang
+from ironic_nbde.conf import tpm2
 
 _OPTS = [
     (agent.GROUP, agent.opts),
     (tang.GROUP, tang.opts),
     (luks.GROUP, luks.opts),
+    (tpm2.GROUP, tpm2.opts),
 ]
 
 

@@ -11,7 +11,8 @@
 # under the License.
 
 """Dispatch to the clevis pins by name: ``encrypt``, ``decrypt``,
-``describe``. The pins supported are clevis's network pins, tang and sss.
+``describe``. The pins supported are clevis's tang and sss, and tpm2
+(:mod:`ironic_nbde.tpm2.pin`).
 """
 
 from ironic_nbde import exception
@@ -23,7 +24,9 @@ def _modules():
     # Imported here: sss nests pins and so imports this module.
     from ironic_nbde.tang import sss_pin
     from ironic_nbde.tang import tang_pin
-    return {tang_pin.PIN: tang_pin, sss_pin.PIN: sss_pin}
+    from ironic_nbde.tpm2 import pin as tpm2_pin
+    return {tang_pin.PIN: tang_pin, sss_pin.PIN: sss_pin,
+            tpm2_pin.PIN: tpm2_pin}
 
 
 def names():
@@ -48,7 +51,7 @@ def encrypt(pin, config, plaintext, policy=advertisement.PINNED_ONLY,
             client=None):
     """Encrypt ``plaintext`` (bytes) with a clevis pin.
 
-    :param pin: ``tang`` or ``sss``.
+    :param pin: ``tang``, ``sss`` or ``tpm2``.
     :param config: the pin's config, as the clevis CLI takes it.
     :param policy: :class:`advertisement.Trust`.
     :param client: an :class:`http.Client` (default settings if None).
