@@ -50,7 +50,7 @@ class NbdeHardwareManager(hardware.HardwareManager):
 
     HARDWARE_MANAGER_NAME = 'NbdeHardwareManager'
     # Bump whenever a step, its priority or its arguments change.
-    HARDWARE_MANAGER_VERSION = '1.2'
+    HARDWARE_MANAGER_VERSION = '1.3'
 
     def __init__(self, inventory=None):
         self.inventory = inventory or devices.Inventory()
@@ -99,15 +99,17 @@ class NbdeHardwareManager(hardware.HardwareManager):
                           self._erase, args)
 
     def nbde_rebind(self, node, ports, **args):
-        """Service step: move every clevis binding to a new Tang policy."""
+        """Service step: move every clevis binding to a new policy (Tang
+        servers; the TPM part kept, replaced or dropped)."""
         return _translate(errors.ServicingError, steps.REBIND.name,
                           self._rebind, args)
 
     def _encrypt(self, args):
         params.check_known(args, steps.ENCRYPT.argsinfo)
         request = workflow.EncryptRequest(
-            policy=policy.tang_policy(args['tang_servers'],
-                                      args.get('threshold')),
+            policy=policy.binding_policy(
+                args.get('tang_servers'), args.get('threshold'),
+                args.get('tpm2'), args.get('factor_threshold')),
             disks=params.disk_selector(args.get('disks')),
             root_passphrase=params.passphrase(
                 args.get('root_image_passphrase'), 'root_image_passphrase'),
@@ -135,7 +137,8 @@ class NbdeHardwareManager(hardware.HardwareManager):
 
     def _rebind(self, args):
         params.check_known(args, steps.REBIND.argsinfo)
-        tang = policy.tang_policy(args['tang_servers'],
-                                  args.get('threshold'))
-        return workflow.rebind(self.inventory, tang,
+        wanted = policy.rebind_policy(
+            args.get('tang_servers'), args.get('threshold'),
+            args.get('tpm2'), args.get('factor_threshold'))
+        return workflow.rebind(self.inventory, wanted,
                                params.disk_selector(args.get('disks')))

@@ -34,9 +34,11 @@ from ironic_nbde import conf
 from ironic_nbde import exception
 from ironic_nbde import luks
 from ironic_nbde.agent import devices
+from ironic_nbde.contract import policy
 from ironic_nbde.contract import record
 from ironic_nbde.tang import advertisement
 from ironic_nbde.tang import http
+from ironic_nbde.tpm2 import tools
 
 LOG = log.getLogger(__name__)
 
@@ -82,6 +84,23 @@ def check_servers(policy, client):
             raise
         found[server['url']] = adv.jws
     return found
+
+
+def check_tpm(tpm2):
+    """Check the node's TPM can seal to ``tpm2`` (a pin config): it is
+    reachable and has the PCR bank allocated. No disk touched yet.
+
+    :raises: TpmError naming the TPM and the cause.
+    """
+    if not tpm2:
+        return
+    banks = tools.allocated_banks()
+    bank = tpm2.get('pcr_bank')
+    if bank and bank not in banks:
+        raise exception.TpmError(
+            operation='PCR bank check', tpm=tools.tcti(),
+            reason='the %s PCR bank the policy seals to is not allocated '
+                   '(allocated: %s)' % (bank, ', '.join(banks) or 'none'))
 
 
 def _on_each(operation, targets, func):
@@ -157,6 +176,7 @@ def encrypt(inventory, request):
                                       request.allow_data)
             if request.disks is not None else [])
     client = tang_client()
+    check_tpm(request.policy.tpm2)
     pin, config = request.policy.pin(check_servers(request.policy, client))
 
     def escrow(vol, passphrase):
@@ -223,15 +243,17 @@ def crypto_erase(inventory, selector=None):
                                 erase)}
 
 
-def rebind(inventory, policy, selector=None):
+def rebind(inventory, wanted, selector=None):
     """The ``nbde_rebind`` service step.
 
     Per device (:func:`ironic_nbde.luks.rebind`): bind to the new policy
-    (an existing binding, recovered through Tang, authorizes it), prove the
-    new binding unlocks, and only then remove every binding that does not
-    match the policy. A re-run after an interruption adopts a working new
-    binding instead of adding another.
+    (an existing binding, recovered through Tang or the TPM, authorizes
+    it), prove the new binding unlocks, and only then remove every binding
+    that does not match the policy. A re-run after an interruption adopts
+    a working new binding instead of adding another.
 
+    :param wanted: :class:`~ironic_nbde.contract.policy.RebindPolicy`;
+        a device keeps its own TPM part unless told otherwise.
     :returns: {'devices': [per-device metadata of the new binding]}.
     """
     targets = [t for t in devices.luks_devices(inventory, selector)
@@ -241,12 +263,17 @@ def rebind(inventory, policy, selector=None):
             selector='for rebind', reason='no LUKS device with a clevis '
                                           'binding was found')
     client = tang_client()
-    pin, config = policy.pin(check_servers(policy, client))
+    if wanted.tpm2 != policy.KEEP:
+        check_tpm(wanted.tpm2)
+    advertisements = check_servers(wanted, client)
 
     def move(target):
+        current = [b.binding for b in luks.list_bindings(target.device)]
+        chosen = wanted.for_device(current)
+        pin, config = chosen.pin(advertisements)
         new = luks.rebind(target.device, pin=pin, config=config,
                           client=client)
         uuid = luks.luks_info(target.device)['uuid']
-        return record.device_entry(target.describe(), uuid, new, policy)
+        return record.device_entry(target.describe(), uuid, new, chosen)
 
     return {'devices': _on_each('rebind', targets, move)}

@@ -27,8 +27,14 @@ Step result (``nbde_encrypt``, ``nbde_rebind``)::
 
     {"devices": [{"device", "disk", "by_path"?, "serial"?, "luks_uuid",
                   "keyslot", "token_id",
-                  "tang": [{"url", "thp", "kid"?}], "threshold",
+                  "tang"?: [{"url", "thp", "kid"?}], "threshold"?,
+                  "tpm2"?: {"hash", "key", "pcr_bank"?, "pcr_ids"?},
+                  "factor_threshold"?,
                   "recovery"?: {"jwe", "kid", "keyslot", "token_id"}}]}
+
+A device has a Tang part (``tang`` and ``threshold``), a TPM part
+(``tpm2``: the tpm2 pin's public policy, never its sealed blobs) or both,
+and then ``factor_threshold`` (how many of the two must be met).
 
 ``nbde_crypto_erase`` returns ``{"devices": [{"device", "disk", ...,
 "luks_uuid" (or null for LUKS1), "erased": true}]}``.
@@ -48,6 +54,7 @@ functions to nodes.
 import json
 import re
 
+from ironic_nbde import exception
 from ironic_nbde.contract import fields
 from ironic_nbde.contract import policy
 
@@ -85,6 +92,34 @@ def _tang(value, path):
             for i, item in enumerate(value)]
 
 
+def _tpm2(value, path):
+    """The TPM part: the tpm2 pin's public policy, in canonical form."""
+    from ironic_nbde.tpm2 import pin as tpm2_pin
+    if not isinstance(value, dict):
+        raise _refuse(path, 'must be an object')
+    unknown = sorted(_name(k) for k in set(value) - _TPM2_FIELDS)
+    if unknown:
+        raise _refuse('%s.%s' % (path, unknown[0]),
+                      'unexpected field: only the public TPM policy may be '
+                      'recorded')
+    try:
+        normalized = tpm2_pin.normalize(value)
+    except exception.InvalidConfig as e:
+        raise _refuse(path, e.kwargs.get('reason'))
+    if normalized != value:
+        raise _refuse(path, 'must be {hash, key, pcr_bank?, pcr_ids?} with '
+                            'pcr_ids a sorted list, as the agent writes it')
+    return normalized
+
+
+def _factor_threshold(value, path):
+    problem = policy.threshold_problem(value, policy.FACTORS,
+                                       of='factors (tpm2, tang)')
+    if problem:
+        raise _refuse(path, problem)
+    return value
+
+
 def _recovery(value, path):
     checked = _object(value, path, _RECOVERY_FIELDS, tuple(_RECOVERY_FIELDS))
     fields.escrow_jwe(checked['jwe'], path + '.jwe', kid=checked['kid'])
@@ -97,6 +132,7 @@ def _erased(value, path):
     return value
 
 
+_TPM2_FIELDS = frozenset({'hash', 'key', 'pcr_bank', 'pcr_ids'})
 _TANG_FIELDS = {'url': fields.url, 'thp': fields.thumbprint,
                 'kid': fields.thumbprint}
 _RECOVERY_FIELDS = {'jwe': fields.escrow_jwe, 'kid': fields.thumbprint,
@@ -106,9 +142,9 @@ _DEVICE_FIELDS = {
     'by_path': fields.device, 'serial': fields.serial,
     'luks_uuid': fields.uuid, 'keyslot': _slot, 'token_id': _slot,
     'tang': _tang, 'threshold': _threshold, 'recovery': _recovery,
+    'tpm2': _tpm2, 'factor_threshold': _factor_threshold,
 }
-_BOUND_REQUIRED = ('device', 'disk', 'luks_uuid', 'keyslot', 'token_id',
-                   'tang', 'threshold')
+_BOUND_REQUIRED = ('device', 'disk', 'luks_uuid', 'keyslot', 'token_id')
 _ERASED_FIELDS = dict(_DEVICE_FIELDS, erased=_erased, luks_uuid=lambda v, p:
                       None if v is None else fields.uuid(v, p))
 
@@ -155,10 +191,22 @@ def bound_devices(result):
     """
     devices = _devices(result, _DEVICE_FIELDS, _BOUND_REQUIRED)
     for i, dev in enumerate(devices):
-        problem = policy.threshold_problem(dev['threshold'],
-                                           len(dev['tang']))
-        if problem:
-            raise _refuse('devices[%d].threshold' % i, problem)
+        path = 'devices[%d]' % i
+        if 'tang' not in dev and 'tpm2' not in dev:
+            raise _refuse(path + '.tang', 'missing (a binding has a Tang '
+                                          'part, a TPM part or both)')
+        if ('tang' in dev) != ('threshold' in dev):
+            raise _refuse(path + '.threshold', 'goes with tang, and only '
+                                               'with it')
+        if ('factor_threshold' in dev) != ('tang' in dev and 'tpm2' in dev):
+            raise _refuse(path + '.factor_threshold', 'goes with both tang '
+                                                      'and tpm2, and only '
+                                                      'with both')
+        if 'tang' in dev:
+            problem = policy.threshold_problem(dev['threshold'],
+                                               len(dev['tang']))
+            if problem:
+                raise _refuse(path + '.threshold', problem)
     return devices
 
 
@@ -248,22 +296,23 @@ def _exchange_kids(described):
     return found
 
 
-def device_entry(target, luks_uuid, binding, tang_policy, escrow=None):
+def device_entry(target, luks_uuid, binding, bound_policy, escrow=None):
     """The device entry of a step result for one bound device.
 
     :param target: {device, disk, by_path?, serial?} (metadata).
     :param binding: the device's clevis binding (``keyslot``, ``token_id``
         and ``binding``, the described JWE).
-    :param tang_policy: the :class:`~.policy.TangPolicy` it implements.
+    :param bound_policy: the :class:`~.policy.BindingPolicy` (or
+        :class:`~.policy.TangPolicy`) it implements.
     :param escrow: {jwe, kid, slot, token_id} of a recovery escrow.
     """
     kids = _exchange_kids(binding['binding'])
-    described = tang_policy.describe()
-    tang = [dict(s, kid=kids[s['url']]) if kids.get(s['url']) else s
-            for s in described['tang']]
+    described = bound_policy.describe()
+    if 'tang' in described:
+        described['tang'] = [dict(s, kid=kids[s['url']]) if kids.get(
+            s['url']) else s for s in described['tang']]
     entry = dict(target, luks_uuid=luks_uuid, keyslot=binding['keyslot'],
-                 token_id=binding['token_id'], tang=tang,
-                 threshold=described['threshold'])
+                 token_id=binding['token_id'], **described)
     if escrow:
         entry['recovery'] = {'jwe': escrow['jwe'], 'kid': escrow['kid'],
                              'keyslot': escrow['slot'],

@@ -83,12 +83,33 @@ _THRESHOLD = {
                    'Default: 1.',
     'required': False,
 }
+_TANG_SERVERS_OR_TPM = dict(
+    _TANG_SERVERS, required=False,
+    description=_TANG_SERVERS['description'] + ' Required unless tpm2 is '
+                                               'given.')
+_FACTOR_THRESHOLD = {
+    'description': 'With both tpm2 and tang_servers: how many of the two '
+                   'factors (the TPM, the Tang part) must be met to '
+                   'unlock, 1 or 2. Default: 2 (the disk opens only on '
+                   'its own machine and its own network).',
+    'required': False,
+}
+_PCR_NOTE = ('"pcr_ids" only from 0 and 2 (firmware and option-ROM code, '
+             'measured alike in the deploy ramdisk and the instance); '
+             'default: no PCRs, bound to the TPM alone.')
 _HINTS = ('root device hint style objects (size, model, vendor, serial, '
           'wwn, rotational, name, by_path, hctl), one or a list.')
 
 ENCRYPT = Step('nbde_encrypt', 'deploy', DATA_DISKS, {
-    'tang_servers': _TANG_SERVERS,
+    'tang_servers': _TANG_SERVERS_OR_TPM,
     'threshold': _THRESHOLD,
+    'tpm2': {
+        'description': "Bind to the node's TPM 2.0 as well (clevis tpm2 "
+                       'pin): true, or {"pcr_bank", "pcr_ids", "hash", '
+                       '"key"}. ' + _PCR_NOTE + ' Default: false.',
+        'required': False,
+    },
+    'factor_threshold': _FACTOR_THRESHOLD,
     'disks': {
         'description': 'Data disks to format with LUKS2 and bind: "all" '
                        '(every disk except the root disk) or ' + _HINTS
@@ -153,8 +174,18 @@ CRYPTO_ERASE = Step('nbde_crypto_erase', 'clean', EVERY_DISK, {
 })
 
 REBIND = Step('nbde_rebind', 'service', EVERY_DISK, {
-    'tang_servers': _TANG_SERVERS,
+    'tang_servers': _TANG_SERVERS_OR_TPM,
     'threshold': _THRESHOLD,
+    'tpm2': {
+        'description': "The TPM part of the new bindings: absent keeps "
+                       "each device's own (or none), false drops it, true "
+                       'or {"pcr_bank", "pcr_ids", "hash", "key"} binds to '
+                       "the node's TPM with that policy. " + _PCR_NOTE,
+        'required': False,
+    },
+    'factor_threshold': dict(_FACTOR_THRESHOLD, description=_FACTOR_THRESHOLD[
+        'description'].replace('Default: 2', "Default: the device's "
+                               'current one, else 2')),
     'disks': {
         'description': 'Limit the rebind to LUKS devices on these disks: '
                        '"all" (every disk, the root disk included) or '

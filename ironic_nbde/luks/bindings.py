@@ -26,6 +26,7 @@ from ironic_nbde.luks import verify
 from ironic_nbde.luks import volume as _volume
 from ironic_nbde.tang import advertisement
 from ironic_nbde.tang import pins
+from ironic_nbde.tpm2 import pin as tpm2_pin
 
 LOG = log.getLogger(__name__)
 
@@ -64,7 +65,8 @@ def authority(device, hdr, passphrase, client):
 
 def bind(device, pin, config, passphrase=None, policy=None, client=None,
          volume=None):
-    """Bind ``device`` to a tang or sss policy, as ``clevis luks bind``.
+    """Bind ``device`` to a tang, sss or tpm2 policy, as ``clevis luks
+    bind``.
 
     Encrypts a fresh random passphrase with the pin (Tang advertisements
     trusted per ``policy``), then adds a clevis token and a pbkdf2 keyslot
@@ -145,6 +147,10 @@ def clevis_config(described):
     """The pin config ``clevis luks list`` shows for a described JWE."""
     if described['pin'] == 'tang':
         return {'url': described['url']}
+    if described['pin'] == 'tpm2':
+        # (clevis writes and lists pcr_ids as a comma-separated string.)
+        return {k: ','.join(str(i) for i in v) if k == 'pcr_ids' else v
+                for k, v in described.items() if k != 'pin'}
     children = {}
     for child in described['pins']:
         children.setdefault(child['pin'], []).append(clevis_config(child))
@@ -159,6 +165,9 @@ def matches(described, pin, config):
         thp = config.get('thp')
         return (described['url'] == config['url']
                 and (thp is None or thp in described['thp']))
+    if pin == 'tpm2':
+        return dict(described, pin=None) == dict(
+            tpm2_pin.normalize(config), pin=None)
     wanted = [(name, c) for name, cfgs in config['pins'].items()
               for c in (cfgs if isinstance(cfgs, list) else [cfgs])]
     children = list(described['pins'])

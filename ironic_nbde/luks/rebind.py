@@ -47,6 +47,11 @@ def pinned_config(compact, thumbprints=None):
     thumbprints = thumbprints or {}
     parsed = jwe.parse(compact)
     clevis = parsed.clevis
+    if parsed.pin == 'tpm2':
+        # The TPM part is kept as it is (its policy, re-sealed).
+        described = pins.describe(parsed)
+        return 'tpm2', {k: v for k, v in described.items()
+                        if k != 'pin'}, ()
     if parsed.pin == 'tang':
         tang = clevis['tang']
         signing = keys.signing_keys(tang['adv']['keys'])
@@ -140,6 +145,8 @@ def rebind(device, pin=None, config=None, slot=None, thumbprints=None,
 
 def _current(pin, config, policy, client):
     """``config`` with each server pinned to its current signing key."""
+    if pin == 'tpm2':
+        return config
     if pin == 'tang':
         adv = advertisement.obtain(config['url'], thp=config['thp'],
                                    policy=policy, client=client)

@@ -53,9 +53,10 @@ class EncryptInPlaceTest(base.AgentTestCase):
 
     def test_version_bumped_for_the_new_arguments(self):
         from ironic_nbde.agent import hardware
-        # 1.1: encrypt_root_in_place/root_luks_uuid; 1.2: nbde_check_tang.
+        # 1.1: encrypt_root_in_place/root_luks_uuid; 1.2: nbde_check_tang;
+        # 1.3: tpm2, factor_threshold.
         self.assertEqual(
-            '1.2', hardware.NbdeHardwareManager.HARDWARE_MANAGER_VERSION)
+            '1.3', hardware.NbdeHardwareManager.HARDWARE_MANAGER_VERSION)
 
 
 class EncryptInPlaceBadInputTest(base.AgentTestCase):

@@ -93,7 +93,7 @@ class TangEncryptTest(base.TestCase):
                     {'url': 'http://x', 'bogus': 1}):
             self.assertRaises(exception.InvalidConfig, pins.encrypt,
                               'tang', cfg, b'x', TRUST, fakes.client_ab())
-        self.assertRaises(exception.InvalidConfig, pins.encrypt, 'tpm2',
+        self.assertRaises(exception.InvalidConfig, pins.encrypt, 'pkcs11',
                           {}, b'x')
 
 
@@ -165,7 +165,7 @@ class TangDecryptErrorsTest(base.TestCase):
         exc = self.assertRaises(exception.JWEError, sss_pin.decrypt,
                                 compact, self.client)
         self.assertIn('pin mismatch', str(exc))
-        hdr = dict(compact.header, clevis={'pin': 'tpm2'})
+        hdr = dict(compact.header, clevis={'pin': 'pkcs11'})
         text = '.'.join([keys.b64e(json.dumps(hdr).encode())]
                         + self.text.split('.')[1:])
         self.assertRaises(exception.InvalidConfig, pins.decrypt, text,
@@ -227,7 +227,7 @@ class SssTest(base.TestCase):
                     {'t': 0, 'pins': {'tang': [tang_cfg()]}},
                     {'t': '1', 'pins': {'tang': [tang_cfg()]}},
                     {'t': 1, 'pins': {}},
-                    {'t': 1, 'pins': {'tpm2': {}}},
+                    {'t': 1, 'pins': {'pkcs11': {}}},
                     {'t': 1, 'pins': {'tang': [5]}},
                     {'t': 1, 'pins': {'tang': [{}]}},
                     {'t': 1, 'x': 1, 'pins': {'tang': [tang_cfg()]}}):
