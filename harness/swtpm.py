@@ -35,6 +35,19 @@ def have_swtpm():
                                           'clevis-encrypt-tpm2'))
 
 
+def _free_port_pair():
+    import socket
+    for _ in range(100):
+        port = procs.free_port()
+        with socket.socket() as s:
+            try:
+                s.bind(('127.0.0.1', port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError('no two consecutive free ports on 127.0.0.1')
+
+
 class SwTpm(fixtures.Fixture):
     """``swtpm socket`` (TPM 2.0) on a free 127.0.0.1 port."""
 
@@ -46,7 +59,9 @@ class SwTpm(fixtures.Fixture):
     def _setUp(self):
         if self.state_dir is None:
             self.state_dir = self.useFixture(fixtures.TempDir()).path
-        self.port, self.ctrl_port = procs.free_port(), procs.free_port()
+        # (The swtpm TCTI takes the control port to be the next one.)
+        self.port = _free_port_pair()
+        self.ctrl_port = self.port + 1
         log = os.path.join(self.state_dir, '..', 'swtpm-%d.log' % self.port)
         self.proc = subprocess.Popen(
             [SWTPM, 'socket', '--tpm2', '--tpmstate',
