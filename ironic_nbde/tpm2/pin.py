@@ -41,6 +41,7 @@ MAX_PCR = 23
 # TPM2B_PRIVATE); anything much larger is not one.
 MAX_BLOB = 4096
 _CONFIG_KEYS = frozenset({'hash', 'key', 'pcr_bank', 'pcr_ids'})
+_NOT_SHOWN_RE = re.compile(r'[^\x21-\x7e]')
 _PCR_LIST_RE = re.compile(r'\s*\d{1,2}\s*(,\s*\d{1,2}\s*)*')
 
 
@@ -86,7 +87,8 @@ def normalize(config):
     """
     if not isinstance(config, dict):
         raise _bad('config must be an object')
-    unknown = sorted(str(k)[:40] for k in set(config) - _CONFIG_KEYS)
+    unknown = sorted(_NOT_SHOWN_RE.sub('?', str(k))[:40]
+                     for k in set(config) - _CONFIG_KEYS)
     if unknown:
         raise _bad('unknown key(s) %s (accepted: %s)' % (
             ', '.join(unknown), ', '.join(sorted(_CONFIG_KEYS))))

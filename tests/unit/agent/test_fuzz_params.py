@@ -45,6 +45,11 @@ class ParamsFuzzTest(test_base.BaseTestCase):
             self.check(call, value, 'arg')
         self.check(policy.tang_policy, value)
         self.check(policy.tang_policy, [SERVER], value)
+        for args in ((value,), (None, None, value), ([SERVER], None, True,
+                                                     value),
+                     (None, value, True)):
+            self.check(policy.binding_policy, *args)
+            self.check(policy.rebind_policy, *args)
         self.check(params.check_known, {'x': value} if value else {},
                    {'x': {'required': True}})
 
@@ -52,6 +57,14 @@ class ParamsFuzzTest(test_base.BaseTestCase):
     @given(strategies.objects_like(SERVER))
     def test_near_valid_servers(self, server):
         self.check(policy.tang_policy, [server])
+
+    @strategies.FUZZ
+    @given(strategies.objects_like({'pcr_bank': 'sha256', 'pcr_ids': [0, 2],
+                                    'hash': 'sha256', 'key': 'ecc'}))
+    def test_near_valid_tpm2(self, tpm2):
+        found = self.check(policy.tpm2_config, tpm2)
+        if found is not None:
+            self.assertTrue(set(found.get('pcr_ids', ())) <= {0, 2})
 
     @strategies.FUZZ
     @given(strategies.objects_like({'cipher': 'aes-xts-plain64',

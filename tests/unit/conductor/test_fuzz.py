@@ -28,10 +28,14 @@ from tests.unit.conductor import fakes
 from tests.unit import strategies
 
 DEVICE = fakes.device(recovery=True)
+TPM_DEVICE = fakes.device(tpm2={'hash': 'sha256', 'key': 'ecc',
+                                'pcr_bank': 'sha256', 'pcr_ids': [0, 2]},
+                          factor_threshold=2)
 
 
 def results():
-    near = strategies.objects_like(DEVICE)
+    near = strategies.objects_like(DEVICE) | strategies.objects_like(
+        TPM_DEVICE)
     return st.one_of(strategies.json_values(), st.lists(near, max_size=3).map(
         lambda devices: {'devices': devices}))
 
