@@ -66,7 +66,7 @@ def build_parser(argv=None):
     (or for help), so encrypt/decrypt stay light for a ramdisk. ``None``:
     every command (the CLI reference)."""
     parser = _Parser(prog='ironic-nbde-clevis',
-                     description='clevis-compatible tang and sss pins.')
+                     description='clevis-compatible tang, sss and tpm2 pins.')
     parser.add_argument('--debug', action='store_true',
                         help='log debug messages to stderr (never secrets)')
     from ironic_nbde.tang import http
@@ -78,7 +78,7 @@ def build_parser(argv=None):
     sub = parser.add_subparsers(dest='command', required=True,
                                 parser_class=_Parser)
     enc = sub.add_parser('encrypt', help='encrypt stdin to a pin policy')
-    enc.add_argument('pin', choices=['tang', 'sss'])
+    enc.add_argument('pin', choices=['tang', 'sss', 'tpm2'])
     enc.add_argument('config', help='the pin config as JSON, as for clevis')
     enc.add_argument('-y', dest='yes', action='store_true',
                      help='trust advertisements without a pinned '

@@ -139,7 +139,7 @@ def add_parsers(subparsers):
     bind.add_argument('-y', dest='yes', action='store_true',
                       help='trust advertisements without a pinned '
                            'thumbprint (trust on first use; not advised)')
-    bind.add_argument('pin', choices=['tang', 'sss'])
+    bind.add_argument('pin', choices=['tang', 'sss', 'tpm2'])
     bind.add_argument('config', help='the pin config as JSON')
     command('list', 'list the clevis bindings', _list)
     command('pass', 'print the passphrase of a binding', _pass, slot=True)

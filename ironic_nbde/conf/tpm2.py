@@ -19,11 +19,13 @@ GROUP = cfg.OptGroup('nbde_tpm2', title='TPM 2.0 options')
 DEVICE_TCTI = 'device:/dev/tpmrm0'
 
 opts = [
-    cfg.StrOpt('tcti', default=DEVICE_TCTI,
-               help='How tpm2-tools reach the TPM (their --tcti value). '
-                    'The default is the kernel resource manager of the '
-                    "node's TPM, as clevis requires; a TPM simulator is "
-                    'e.g. swtpm:host=127.0.0.1,port=2321.'),
+    cfg.StrOpt('tcti',
+               help='How tpm2-tools reach the TPM (their --tcti value), '
+                    'e.g. swtpm:host=127.0.0.1,port=2321 for a TPM '
+                    'simulator. Unset: as clevis does, the TPM2TOOLS_TCTI '
+                    'environment variable if set, else the kernel '
+                    "resource manager of the machine's TPM (%s)."
+                    % DEVICE_TCTI),
     cfg.FloatOpt('command_timeout', default=120.0, min=1.0,
                  help='Seconds after which a tpm2-tools command is killed '
                       '(a slow or emulated TPM creates a primary key in '

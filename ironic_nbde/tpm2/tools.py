@@ -38,6 +38,7 @@ import threading
 from ironic_nbde import commands
 from ironic_nbde import exception
 from ironic_nbde.conf import CONF
+from ironic_nbde.conf import tpm2 as tpm2_conf
 
 _LOCK = threading.Lock()
 # tpm2-tools' error line: "ERROR: Esys_Unseal(0x99D) - tpm:session(1):...".
@@ -54,8 +55,10 @@ _EXPLAINED = {
 
 
 def tcti():
-    """The TCTI of the node's TPM (``[nbde_tpm2]tcti``)."""
-    return CONF.nbde_tpm2.tcti
+    """The TCTI of the node's TPM: ``[nbde_tpm2]tcti``, else (as clevis)
+    ``TPM2TOOLS_TCTI``, else the kernel resource manager."""
+    return (CONF.nbde_tpm2.tcti or os.environ.get('TPM2TOOLS_TCTI')
+            or tpm2_conf.DEVICE_TCTI)
 
 
 def _reason(result):

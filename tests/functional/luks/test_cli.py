@@ -62,3 +62,27 @@ class TestCli(base.LuksFunctionalTestCase):
                         '{"url":"%s"}' % self.server.url, stdin=b'x')
         self.assertEqual(1, out.returncode)
         self.assertIn(b'no LUKS header', out.stderr)
+
+
+class TestCliTpm2(base.LuksFunctionalTestCase):
+    """``ironic-nbde-clevis luks bind ... tpm2`` on a swtpm, next to clevis
+    (both read TPM2TOOLS_TCTI)."""
+
+    def test_bind_tpm2_listed_like_clevis_and_opened_by_it(self):
+        from harness import swtpm
+        if not swtpm.have_swtpm():
+            self.fail('functional test needs swtpm')
+        self.useFixture(swtpm.SwTpm(set_conf=False))
+        dev = self.loop()
+        fmt = luks.format_device(dev)
+        cli = TestCli.ours
+        out = cli(self, 'bind', '-d', dev, '-k', '-', 'tpm2',
+                  '{"pcr_ids":"0,2","pcr_bank":"sha256"}',
+                  stdin=fmt.passphrase)
+        self.assertEqual(0, out.returncode, out.stderr)
+        listed = cli(self, 'list', '-d', dev)
+        self.assertEqual(self.clevis_list(dev), listed.stdout.decode())
+        self.assertIn('tpm2 \'{"hash":"sha256","key":"ecc","pcr_bank":'
+                      '"sha256","pcr_ids":"0,2"}\'', listed.stdout.decode())
+        slot = luks.list_bindings(dev)[0].keyslot
+        self.assertTrue(self.clevis_opens(dev, slot))
