@@ -41,6 +41,7 @@ from ironic_nbde.conf import CONF
 from ironic_nbde.conf import tpm2 as tpm2_conf
 
 _LOCK = threading.Lock()
+_RM_TCTI = 'device:/dev/tpmrm'
 # tpm2-tools' error line: "ERROR: Esys_Unseal(0x99D) - tpm:session(1):...".
 _RC_RE = re.compile(r'ERROR: \w+\(0x([0-9A-Fa-f]+)\) - (.*)')
 # TPM response codes worth a plain explanation. A format-one code (bit
@@ -97,9 +98,13 @@ class Session:
                                      reason=_reason(result))
         return result.stdout
 
-    def flush(self):
-        """Flush transient objects and sessions left by the tools."""
-        for kind in ('-t', '-l', '-s'):
+    def flush(self, *kinds):
+        """Flush what the tools left loaded: transient objects (``-t``),
+        sessions (``-l``). A kernel resource manager does it itself when
+        each tool closes the device."""
+        if self.tcti.startswith(_RM_TCTI):
+            return
+        for kind in kinds or ('-t', '-l'):
             commands.run(['tpm2_flushcontext', '--tcti', self.tcti, kind],
                          device='TPM',
                          timeout=CONF.nbde_tpm2.command_timeout)
@@ -109,7 +114,7 @@ class Session:
         self.run('primary key creation', 'tpm2_createprimary', '-Q',
                  '-C', 'o', '-g', hash_alg, '-G', key,
                  '-c', self.path('primary.ctx'))
-        self.flush()
+        self.flush('-t')
         return self.path('primary.ctx')
 
 
@@ -175,7 +180,7 @@ def seal(data, hash_alg, key, pcr_bank=None, pcr_ids=()):
                      '-g', hash_alg, '--policy-pcr', '-l', selection,
                      '-f', sess.path('pcr.digest'),
                      '-L', sess.path('pcr.policy'))
-            sess.flush()
+            sess.flush('-l')
             policy = ['-L', sess.path('pcr.policy')]
         else:
             attributes += '|userwithauth'
@@ -204,7 +209,7 @@ def unseal(public, private, hash_alg, key, pcr_bank=None, pcr_ids=()):
         sess.run('loading the sealed key', 'tpm2_load', '-Q',
                  '-C', primary, '-u', sess.path('jwk.pub'),
                  '-r', sess.path('jwk.priv'), '-c', sess.path('load.ctx'))
-        sess.flush()
+        sess.flush('-t')
         auth = (['-p', 'pcr:' + pcr_selection(pcr_bank, pcr_ids)]
                 if pcr_ids else [])
         return sess.run('unsealing', 'tpm2_unseal',

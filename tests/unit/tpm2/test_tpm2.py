@@ -22,6 +22,7 @@ from oslotest import base as test_base
 
 from ironic_nbde import commands
 from ironic_nbde import exception
+from ironic_nbde.conf import CONF
 from ironic_nbde.contract import policy
 from ironic_nbde.luks import bindings
 from ironic_nbde.tang import jwe
@@ -70,6 +71,9 @@ class ToolsTest(test_base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.tpm = FakeTpm()
+        # A TPM without a kernel resource manager: the tools flush.
+        CONF.set_override('tcti', 'swtpm:port=1', 'nbde_tpm2')
+        self.addCleanup(CONF.clear_override, 'tcti', 'nbde_tpm2')
         self.useFixture(fixtures.MockPatchObject(commands, 'run',
                                                  self.tpm.run))
         self.useFixture(fixtures.MockPatchObject(tools, '_device_missing',
@@ -88,11 +92,10 @@ class ToolsTest(test_base.BaseTestCase):
         text = pins.encrypt('tpm2', {'pcr_ids': '2,0'}, b'data')
         self.assertEqual(
             ['tpm2_getcap', 'tpm2_flushcontext', 'tpm2_flushcontext',
-             'tpm2_flushcontext', 'tpm2_createprimary', 'tpm2_flushcontext',
-             'tpm2_flushcontext', 'tpm2_flushcontext', 'tpm2_pcrread',
-             'tpm2_createpolicy', 'tpm2_flushcontext', 'tpm2_flushcontext',
-             'tpm2_flushcontext', 'tpm2_create'],
-            self.tpm.names()[:14])
+             'tpm2_createprimary', 'tpm2_flushcontext', 'tpm2_pcrread',
+             'tpm2_createpolicy', 'tpm2_flushcontext', 'tpm2_create',
+             'tpm2_flushcontext', 'tpm2_flushcontext'],
+            self.tpm.names()[:11])
         create = [c for c in self.tpm.calls if c[0][0] == 'tpm2_create'][0]
         self.assertIn('fixedtpm|fixedparent|noda|adminwithpolicy',
                       create[0])
@@ -114,6 +117,12 @@ class ToolsTest(test_base.BaseTestCase):
             self.assertIn('--tcti', argv)
         self.assertTrue(self.dirs)
         self.assertFalse(any(os.path.exists(d) for d in self.dirs))
+
+    def test_no_flush_under_a_kernel_resource_manager(self):
+        self.useFixture(fixtures.MockPatchObject(
+            tools, 'tcti', lambda: 'device:/dev/tpmrm0'))
+        self.assertEqual(b'd', pins.decrypt(pins.encrypt('tpm2', {}, b'd')))
+        self.assertNotIn('tpm2_flushcontext', self.tpm.names())
 
     def test_no_pcrs_user_auth(self):
         pins.encrypt('tpm2', {}, b'data')
