@@ -172,6 +172,14 @@ def check(cfg, env):
     return bad
 
 
+def _write_status(path, status):
+    # The host polls for the file to appear: it must appear whole.
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(status, f)
+    os.rename(tmp, path)
+
+
 def main():
     with open(sys.argv[1]) as f:
         cfg = json.load(f)
@@ -185,16 +193,14 @@ def main():
     except (OSError, subprocess.CalledProcessError) as exc:
         failures = ['sandbox set-up failed: %s' % exc]
     if failures:
-        with open(status, 'w') as f:
-            json.dump({'ok': False, 'failures': failures}, f)
+        _write_status(status, {'ok': False, 'failures': failures})
         return 1
     stop = threading.Event()
     threading.Thread(target=mirror_partitions, args=(cfg['disks'], stop),
                      daemon=True).start()
     forwarders = forward(cfg)
     time.sleep(0.2)
-    with open(status, 'w') as f:
-        json.dump({'ok': True}, f)
+    _write_status(status, {'ok': True})
     ipa = subprocess.Popen(cfg['ipa_cmd'], env=env)
     code = ipa.wait()
     stop.set()

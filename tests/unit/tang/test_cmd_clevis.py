@@ -80,7 +80,7 @@ class CliTest(base.TestCase):
             self.assertIn(text, err)
 
     def test_usage_error(self):
-        self.assertRaises(SystemExit, self.run_cli, ['encrypt', 'tpm2',
+        self.assertRaises(SystemExit, self.run_cli, ['encrypt', 'pkcs11',
                                                      '{}'])
 
 
