@@ -226,6 +226,7 @@ def _template_create(admin, args):
         factor_threshold=args.factor_threshold)
     step = templates.nbde_step(body)
     row = dict(templates.describe(body['name'], step, body.get('uuid')),
+               steps=[s['step'] for s in body['steps']],
                dry_run=args.dry_run,
                flavor_command=templates.flavor_command(args.name))
     return row, 0

@@ -132,11 +132,13 @@ def of(device):
     """The :class:`Factors` of a device entry; never raises."""
     has_tang = device.get('tang') is not None
     raw = device.get('tpm2')
-    try:
-        tpm2 = (None if raw is None or raw is False
-                else tpm2_pin.normalize(raw))
-    except exception.InvalidConfig:
-        tpm2 = None
+    tpm2 = shown = None
+    if raw is not None and raw is not False:
+        try:
+            tpm2 = tpm2_pin.normalize(raw)
+            shown = tpm2_text(tpm2)
+        except exception.InvalidConfig as e:  # true, a string...
+            shown = 'invalid: %s' % e.kwargs.get('reason')
     both = has_tang and tpm2 is not None
     factor_threshold = device.get('factor_threshold')
     if not both:
@@ -146,7 +148,7 @@ def of(device):
     return Factors(servers=tuple(tang_servers(device)),
                    threshold=device.get('threshold', 1) if has_tang
                    else None,
-                   tpm2=tpm2, tpm2_shown=tpm2_text(raw),
+                   tpm2=tpm2, tpm2_shown=shown,
                    factor_threshold=factor_threshold)
 
 
