@@ -31,6 +31,7 @@ keys no longer uses unadvertised ones, so it is not selected again.
 """
 
 import dataclasses
+import json
 import time
 
 from openstack import exceptions as sdk_exceptions
@@ -38,6 +39,7 @@ from openstack import exceptions as sdk_exceptions
 from ironic_nbde import exception
 from ironic_nbde.cli import factors
 from ironic_nbde.cli import keys
+from ironic_nbde.contract import args as contract_args
 from ironic_nbde.contract import policy
 from ironic_nbde.contract import steps
 from ironic_nbde.tang import http
@@ -104,20 +106,21 @@ def _policy_steps(stale, recorded, current):
     """
     groups = {}
     for device in stale:
-        servers = tuple(
-            (s['url'], current.get(keys.normalized(s['url']), s['thp']))
-            for s in factors.tang_servers(device))
-        groups.setdefault((servers, device.get('threshold', 1)),
+        servers = [{'url': s['url'], 'thp': current.get(
+            keys.normalized(s['url']), s['thp'])}
+            for s in factors.tang_servers(device)]
+        try:
+            tang = policy.tang_policy(servers, device.get('threshold'))
+        except exception.InvalidStepArgument as e:
+            raise _Unplannable('the record of %s cannot be rebound: %s'
+                               % (contract_args.shown(device.get(
+                                   'device')), e))
+        groups.setdefault(json.dumps(tang.arguments(), sort_keys=True),
                           []).append(device)
     whole = len(groups) == 1 and len(stale) == len(recorded)
     out = []
-    for (servers, threshold), members in groups.items():
-        try:
-            args = policy.tang_policy([{'url': u, 'thp': t}
-                                       for u, t in servers],
-                                      threshold).arguments()
-        except exception.InvalidStepArgument as e:
-            raise _Unplannable('the record cannot be rebound: %s' % e)
+    for policy_args, members in groups.items():
+        args = json.loads(policy_args)
         if not whole:
             args['disks'] = [{'name': disk}
                              for disk in _disks(members, recorded)]

@@ -147,34 +147,33 @@ def tpm2_arg(wanted=None, pcr_ids=None, pcr_bank=None):
     return value
 
 
-def policy_args(servers=None, threshold=None, tpm2=None,
-                factor_threshold=None):
-    """The ``nbde_encrypt`` step arguments of a pinned policy, validated
-    by the same rules the agent applies
-    (:func:`ironic_nbde.contract.policy.binding_policy`).
+def _arguments(validate, *args):
+    """The step arguments of ``validate(*args)``'s policy.
 
     :raises: InvalidTemplate naming the option.
     """
     try:
-        return policy.binding_policy(servers, threshold, tpm2,
-                                     factor_threshold).arguments()
+        return validate(*args).arguments()
     except exception.InvalidStepArgument as e:
         raise _invalid(e)
+
+
+def policy_args(servers=None, threshold=None, tpm2=None,
+                factor_threshold=None):
+    """The ``nbde_encrypt`` step arguments of a pinned policy, validated
+    by the same rules the agent applies
+    (:func:`ironic_nbde.contract.policy.binding_policy`)."""
+    return _arguments(policy.binding_policy, servers, threshold, tpm2,
+                      factor_threshold)
 
 
 def rebind_args(servers=None, threshold=None, tpm2=None,
                 factor_threshold=None):
     """The ``nbde_rebind`` step arguments (``tpm2`` None: each device
     keeps its TPM part; False: drop it), validated as the agent does
-    (:func:`ironic_nbde.contract.policy.rebind_policy`).
-
-    :raises: InvalidTemplate naming the option.
-    """
-    try:
-        return policy.rebind_policy(servers, threshold, tpm2,
-                                    factor_threshold).arguments()
-    except exception.InvalidStepArgument as e:
-        raise _invalid(e)
+    (:func:`ironic_nbde.contract.policy.rebind_policy`)."""
+    return _arguments(policy.rebind_policy, servers, threshold, tpm2,
+                      factor_threshold)
 
 
 def encrypt_args(servers=None, threshold=None, disks=None,

@@ -482,9 +482,16 @@ class RotateTest(testtools.TestCase):
     def test_hostile_records_are_skipped_with_the_reason(self):
         items = self.plan(_node(HOSTILE, 'bad'),
                           _node([dict(TANG, disk=None), TPM_ONLY], 'nodisk'))
-        self.assertIn('the record cannot be rebound', items['bad'].skipped)
+        self.assertIn('cannot be rebound: Invalid step argument',
+                      items['bad'].skipped)
         self.assertEqual('a device to rebind has no disk recorded',
                          items['nodisk'].skipped)
+        # A threshold no step accepts (unhashable too) skips the node.
+        items = self.plan(_node([dict(TANG, threshold=[1])], 'list'),
+                          _node([dict(TANG, threshold=3)], 'three'))
+        self.assertIn("the record of /dev/sde cannot be rebound: Invalid "
+                      "step argument 'threshold'", items['list'].skipped)
+        self.assertIn('got 3', items['three'].skipped)
 
 
 class CommandsOnRecordsTest(testtools.TestCase):
