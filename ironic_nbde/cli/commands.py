@@ -200,10 +200,10 @@ def _pin(admin, args, urls=None):
     """Pin the Tang servers (``--tang``, or ``urls``); None without any."""
     urls = args.tang if urls is None else urls
     if not urls:
-        if args.thumbprint or args.yes:
+        if args.thumbprint:
             raise exception.InvalidTemplate(
-                name='--thumbprint' if args.thumbprint else '--yes',
-                reason='only with --tang (it pins Tang signing keys)')
+                name='--thumbprint', reason='only with --tang (it pins '
+                'Tang signing keys)')
         return None
     probes = admin.probe(urls)
     print(output.render([{'tang': p.url, 'signing_thumbprints':

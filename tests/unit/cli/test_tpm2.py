@@ -154,6 +154,10 @@ class TemplateCreateTest(testtools.TestCase):
             'factor_threshold'])
         self.assertEqual(1, row['factor_threshold'])
 
+    def test_yes_without_tang_pins_nothing(self):
+        row, by_name, requests = self.create('--tpm2', '--yes')
+        self.assertEqual((['nbde_encrypt'], []), (row['steps'], requests))
+
     def test_tang_only_is_unchanged(self):
         row, by_name, _ = self.create('--tang', A, '--yes')
         args = by_name['nbde_encrypt']['args']
@@ -199,7 +203,6 @@ class TemplateCreateTest(testtools.TestCase):
                  '--pcr-ids'),
                 (['--pcr-ids', '0', '--pcr-bank', 'md5'], '--pcr-bank',
                  "'pcr_bank' must be one of sha1, sha256"),
-                (['--tpm2', '--yes'], '--yes', 'only with --tang'),
                 (['--tpm2', '--thumbprint', THP], '--thumbprint',
                  'only with --tang')):
             e, _ = self.refused(*flags)
