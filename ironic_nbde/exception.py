@@ -184,6 +184,11 @@ class NoBindingRecorded(NbdeError):
                 "(properties['nbde'])")
 
 
+class UnreadableRecord(NbdeError):
+    _msg_fmt = ("The NBDE record of node %(node)s (properties['nbde']) "
+                "cannot be read: %(reason)s")
+
+
 class RecoveryKeyError(NbdeError):
     _msg_fmt = ("Cannot decrypt the recovery escrow of %(device)s on node "
                 "%(node)s: %(reason)s")

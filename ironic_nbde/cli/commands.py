@@ -46,11 +46,13 @@ class Command:
     local: bool = False  # runs on local files: no cloud needed
 
 
-def _policy_args(parser):
-    parser.add_argument('--tang', action='append', required=True,
-                        metavar='URL', help='Tang server (repeat for sss)')
+def _policy_args(parser, rebind=False):
+    parser.add_argument('--tang', action='append', metavar='URL',
+                        help='Tang server (repeat for sss); required '
+                             'unless --tpm2 is given')
     parser.add_argument('--threshold', type=int,
                         help='servers needed to unlock (default 1)')
+    _tpm2_args(parser, rebind)
     parser.add_argument('--thumbprint', action='append', default=[],
                         metavar='THP', help='trusted signing-key '
                         'thumbprint from tang-show-keys (repeatable)')
@@ -60,6 +62,37 @@ def _policy_args(parser):
                         'disks or JSON device hints')
     parser.add_argument('--dry-run', action='store_true',
                         help='show what would be sent; change nothing')
+
+
+def _tpm2_args(parser, rebind):
+    if rebind:
+        which = parser.add_mutually_exclusive_group()
+        which.add_argument('--tpm2', action='store_const', const=True,
+                           default=None, help="bind to the node's TPM 2.0 "
+                           'too, with this policy (default: each device '
+                           'keeps its TPM part, or has none)')
+        which.add_argument('--no-tpm2', dest='tpm2', action='store_const',
+                           const=False, help='drop the TPM part: bind to '
+                           'the Tang servers only')
+    else:
+        parser.add_argument('--tpm2', action='store_const', const=True,
+                            default=None, help="bind to the node's TPM 2.0 "
+                            'too (alone without --tang)')
+    parser.add_argument('--pcr-ids', metavar='IDS', help='seal to these '
+                        'PCRs too, e.g. 0,2 (only 0 and 2: measured alike '
+                        'in the deploy ramdisk and the instance); implies '
+                        '--tpm2')
+    parser.add_argument('--pcr-bank', metavar='BANK', help='the PCR bank of '
+                        '--pcr-ids (default sha256); implies --tpm2')
+    parser.add_argument('--factor-threshold', type=int, metavar='N',
+                        help='with --tang and a TPM part: 2 (default) '
+                             'needs the TPM and the Tang servers, 1 '
+                             'either')
+
+
+def _tpm2(args):
+    """The ``tpm2`` step argument the options ask for (None: not asked)."""
+    return templates.tpm2_arg(args.tpm2, args.pcr_ids, args.pcr_bank)
 
 
 def _no_arguments(parser):
@@ -96,7 +129,7 @@ def _keys_args(keys):
 def _rebind_args(rebind):
     rebind.add_argument('nodes', nargs='+', metavar='NODE',
                         help='node names or UUIDs')
-    _policy_args(rebind)
+    _policy_args(rebind, rebind=True)
 
 
 def _rotate_args(rot):
@@ -164,7 +197,15 @@ def _confirm(probes):
 
 
 def _pin(admin, args, urls=None):
-    probes = admin.probe(args.tang if urls is None else urls)
+    """Pin the Tang servers (``--tang``, or ``urls``); None without any."""
+    urls = args.tang if urls is None else urls
+    if not urls:
+        if args.thumbprint:
+            raise exception.InvalidTemplate(
+                name='--thumbprint', reason='only with --tang (it pins '
+                'Tang signing keys)')
+        return None
+    probes = admin.probe(urls)
     print(output.render([{'tang': p.url, 'signing_thumbprints':
                           p.thumbprints} for p in probes], 'table'),
           file=sys.stderr)
@@ -177,15 +218,26 @@ def _template_create(admin, args):
                     if args.recovery_key else None)
     templates.check_name(args.name)
     disks = templates.parse_disks(args.disks)
+    tpm2 = _tpm2(args)
     body = admin.create_template(
         args.name, _pin(admin, args), args.threshold, disks,
         args.root_image_passphrase, recovery_jwk, args.priority,
-        dry_run=args.dry_run)
-    step = body['steps'][0]
+        dry_run=args.dry_run, tpm2=tpm2,
+        factor_threshold=args.factor_threshold)
+    step = templates.nbde_step(body)
     row = dict(templates.describe(body['name'], step, body.get('uuid')),
+               steps=[s['step'] for s in body['steps']],
                dry_run=args.dry_run,
                flavor_command=templates.flavor_command(args.name))
     return row, 0
+
+
+def _rebind(admin, args):
+    tpm2 = _tpm2(args)
+    disks = templates.parse_disks(args.disks)
+    return admin.rebind(args.nodes, _pin(admin, args), args.threshold,
+                        disks, dry_run=args.dry_run, tpm2=tpm2,
+                        factor_threshold=args.factor_threshold), 0
 
 
 def _report(admin, args):
@@ -259,11 +311,8 @@ COMMANDS = (
     Command(('keys',), 'the Tang keys recorded bindings need; '
             '--safe-to-delete: exit 0 if deleting keys leaves every device '
             'at or above its threshold, 3 if not', _keys_args, _keys),
-    Command(('rebind',), 'move nodes to new Tang servers (service step)',
-            _rebind_args, lambda a, args: (a.rebind(
-                args.nodes, _pin(a, args), args.threshold,
-                templates.parse_disks(args.disks), dry_run=args.dry_run),
-                0)),
+    Command(('rebind',), 'move nodes to new Tang servers, keep, replace '
+            'or drop their TPM part (service step)', _rebind_args, _rebind),
     Command(('rotate',), 'rebind, in waves, every node whose bindings use '
             'Tang keys no longer advertised (exit 3 if a node failed or was '
             'not started)', _rotate_args, _rotate),

@@ -24,19 +24,25 @@ For each (URL, pinned signing thumbprint) of a binding:
 - ``unreachable``: no answer;
 - ``invalid``: an answer that is not a valid advertisement.
 
+- ``tpm2 only``: the device has no Tang part, only the node's TPM, which
+  nothing off the node can check.
+
 A device can still unlock while at least ``threshold`` of its servers are
-``current`` or ``rotated``.
+``current`` or ``rotated``; a device bound to the TPM too counts its TPM
+part as met (on its own machine) towards its ``factor_threshold``.
 """
 
 import dataclasses
 
 from ironic_nbde import exception
+from ironic_nbde.cli import factors
 from ironic_nbde.tang import advertisement
 from ironic_nbde.tang import http
 from ironic_nbde.tang import keys
 
 CURRENT, ROTATED, RETIRED = 'current', 'rotated', 'retired'
 UNREACHABLE, INVALID = 'unreachable', 'invalid'
+TPM_ONLY = 'tpm2 only'  # no Tang part: nothing to check from here
 USABLE = frozenset({CURRENT, ROTATED})
 
 
@@ -109,24 +115,29 @@ class Checker:
 
 
 def device_rows(node, device, check):
-    """Report rows for one recorded device, one per Tang server."""
-    servers = [s for s in device.get('tang') or ()
-               if isinstance(s, dict) and s.get('url') and s.get('thp')]
-    if not servers:
-        return [{'node': node, 'device': device.get('device'),
-                 'luks_uuid': device.get('luks_uuid'), 'tang': None,
-                 'thp': None, 'state': INVALID, 'unlockable': False,
-                 'detail': 'the record names no Tang server'}]
-    states = [check(s['url'], s['thp']) for s in servers]
-    usable = sum(1 for st in states if st.state in USABLE)
-    unlocks = usable >= device.get('threshold', 1)
-    return [{'node': node, 'device': device.get('device'),
-             'luks_uuid': device.get('luks_uuid'), 'tang': s['url'],
-             'thp': s['thp'], 'state': st.state,
-             'unlockable': unlocks, 'detail': st.detail}
-            for s, st in zip(servers, states, strict=True)]
+    """Report rows for one recorded device, one per Tang server (one row
+    for a device without a Tang part)."""
+    bound = factors.of(device)
+    row = {'node': node, 'device': device.get('device'),
+           'luks_uuid': device.get('luks_uuid')}
+    tpm = {'tpm2': bound.tpm2_shown,
+           'factor_threshold': bound.factor_threshold}
+    if not bound.servers:
+        if bound.tpm_only:
+            return [dict(row, tang=None, thp=None, state=TPM_ONLY,
+                         unlockable=True, detail="bound to the node's TPM "
+                         'only: no Tang server to check', **tpm)]
+        return [dict(row, tang=None, thp=None, state=INVALID,
+                     unlockable=False, detail=factors.problem(device) or
+                     'the record names no usable Tang server', **tpm)]
+    states = [check(s['url'], s['thp']) for s in bound.servers]
+    unlocks = bound.unlocks(sum(1 for st in states if st.state in USABLE))
+    return [dict(row, tang=s['url'], thp=s['thp'], state=st.state,
+                 unlockable=unlocks, detail=st.detail, **tpm)
+            for s, st in zip(bound.servers, states, strict=True)]
 
 
 def flagged(rows):
     """Whether anything needs the operator's attention."""
-    return any(r['state'] != CURRENT or not r['unlockable'] for r in rows)
+    return any(r['state'] not in (CURRENT, TPM_ONLY) or not r['unlockable']
+               for r in rows)

@@ -35,7 +35,9 @@ import json
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from ironic_nbde import exception
+from ironic_nbde.cli import factors
 from ironic_nbde.cli import health
+from ironic_nbde.contract import record
 from ironic_nbde.tang import http
 from ironic_nbde.tang import keys as tang_keys
 
@@ -51,20 +53,12 @@ class KeyState:
     detail: str = ''
 
 
-def servers_of(device):
-    return [s for s in device.get('tang') or ()
-            if isinstance(s, dict) and isinstance(s.get('url'), str)
-            and isinstance(s.get('thp'), str)]
-
-
 def bindings(nodes):
     """(node name, device entry) of every recorded device of ``nodes``."""
     for node in nodes:
-        rec = (node.properties or {}).get('nbde') or {}
-        devices = rec.get('devices') if isinstance(rec, dict) else None
-        for device in devices if isinstance(devices, list) else ():
-            if isinstance(device, dict):
-                yield node.name or node.id, device
+        props = node.properties if isinstance(node.properties, dict) else {}
+        for device in factors.devices(props.get(record.KEY)):
+            yield node.name or node.id, device
 
 
 def dependencies(found):
@@ -74,7 +68,7 @@ def dependencies(found):
     """
     deps = collections.defaultdict(lambda: {'nodes': set(), 'devices': 0})
     for node, device in found:
-        for server in servers_of(device):
+        for server in factors.tang_servers(device):
             wanted = [(SIGNING, server['thp'])]
             if isinstance(server.get('kid'), str):
                 wanted.append((EXCHANGE, server['kid']))
@@ -204,22 +198,30 @@ def endangered(found, servers, doomed, url=None):
     once ``doomed`` keys are deleted (unreachable servers count as not
     usable).
 
-    :returns: rows {node, device, luks_uuid, threshold, usable_after}.
+    A device bound to the node's TPM too still unlocks on its machine
+    when its ``factor_threshold`` is 1; a TPM-only device needs no key.
+
+    :returns: rows {node, device, luks_uuid, threshold, usable_after,
+        tpm2, factor_threshold}.
     """
     doomed = frozenset(doomed)
     out = []
     for node, device in found:
+        bound = factors.of(device)
+        if bound.tpm_only:
+            continue
         usable = 0
-        for server in servers_of(device):
+        for server in bound.servers:
             gone = deleted(server, doomed, url)
             if gone is None:  # no kid recorded: judge by the signing key
                 gone = servers.state(server['url'], SIGNING,
                                      server['thp']).advertised is not True
             if not gone and servers.usable(server):
                 usable += 1
-        threshold = device.get('threshold', 1)
-        if not isinstance(threshold, int) or usable < threshold:
+        if not bound.unlocks(usable):
             out.append({'node': node, 'device': device.get('device'),
                         'luks_uuid': device.get('luks_uuid'),
-                        'threshold': threshold, 'usable_after': usable})
+                        'threshold': bound.threshold, 'usable_after': usable,
+                        'tpm2': bound.tpm2_shown,
+                        'factor_threshold': bound.factor_threshold})
     return out

@@ -24,6 +24,7 @@ import urllib.parse
 from openstack import exceptions as sdk_exceptions
 
 from ironic_nbde import exception
+from ironic_nbde.cli import factors
 from ironic_nbde.cli import health
 from ironic_nbde.cli import keys
 from ironic_nbde.cli import recovery
@@ -66,16 +67,19 @@ class NbdeAdmin:
 
     def create_template(self, name, servers, threshold=None, disks=None,
                         root_image_passphrase=None, recovery_jwk=None,
-                        priority=templates.DEFAULT_PRIORITY, dry_run=False):
+                        priority=templates.DEFAULT_PRIORITY, dry_run=False,
+                        tpm2=None, factor_threshold=None):
         """Write the deploy template for a pinned policy.
 
-        :param servers: pinned [{url, thp}] (see :func:`trust.pin`).
+        :param servers: pinned [{url, thp}] (see :func:`trust.pin`), or
+            None for a TPM-only template.
+        :param tpm2: the ``tpm2`` step argument (true or a config).
         :returns: the template body (created unless ``dry_run``).
         """
         templates.check_name(name)
         body = templates.build(name, templates.encrypt_args(
-            servers, threshold, disks, root_image_passphrase, recovery_jwk),
-            priority)
+            servers, threshold, disks, root_image_passphrase, recovery_jwk,
+            tpm2, factor_threshold), priority)
         if not dry_run:
             created = self.conn.baremetal.create_deploy_template(**body)
             body = dict(body, uuid=created.id)
@@ -91,29 +95,42 @@ class NbdeAdmin:
         return rows
 
     def binding(self, node):
-        """The node and its recorded binding.
+        """The node, its recorded binding and its device entries.
 
-        :raises: NoBindingRecorded.
+        :raises: NoBindingRecorded, UnreadableRecord.
         """
         found = self.conn.baremetal.get_node(node)
-        rec = (found.properties or {}).get(record.KEY)
-        if not rec or not rec.get('devices'):
+        props = found.properties if isinstance(found.properties,
+                                               dict) else {}
+        rec = props.get(record.KEY)
+        if not rec or isinstance(rec, dict) and not rec.get('devices'):
             raise exception.NoBindingRecorded(node=node)
-        return found, rec
+        devices = factors.devices(rec)
+        if not devices:
+            listed = isinstance(rec, dict) and isinstance(rec['devices'],
+                                                          list)
+            raise exception.UnreadableRecord(
+                node=node, reason='no device entry is an object' if listed
+                else 'expected an object {"devices": [...]}')
+        return found, rec, devices
 
     def status(self, node):
         """One row per recorded device of ``node``."""
-        found, rec = self.binding(node)
-        return [{'node': found.name or found.id,
-                 'device': d.get('device'), 'luks_uuid': d.get('luks_uuid'),
-                 'keyslot': d.get('keyslot'),
-                 'tang': ['%s (%s)' % (s['url'], s['thp'])
-                          for s in d.get('tang', ())],
-                 'threshold': d.get('threshold'),
-                 'recovery_kid': (d.get('recovery') or {}).get('kid'),
-                 'recorded': '%s %s' % (rec.get('step', ''),
-                                        rec.get('updated_at', ''))}
-                for d in rec['devices']]
+        found, rec, devices = self.binding(node)
+        recorded = ' '.join(rec[k] for k in ('step', 'updated_at')
+                            if isinstance(rec.get(k), str))
+        rows = []
+        for d in devices:
+            escrow = d.get('recovery')
+            rows.append(dict(
+                {'node': found.name or found.id, 'device': d.get('device'),
+                 'luks_uuid': d.get('luks_uuid'),
+                 'keyslot': d.get('keyslot')},
+                **factors.of(d).columns(),
+                recovery_kid=escrow.get('kid') if isinstance(escrow, dict)
+                else None,
+                recorded=recorded, problem=factors.problem(d)))
+        return rows
 
     def _recorded(self, extra=()):
         """Every node, with only the fields needed, page by page.
@@ -178,19 +195,23 @@ class NbdeAdmin:
                           timeout, poll, progress).run()
 
     def rebind(self, nodes, servers, threshold=None, disks=None,
-               dry_run=False):
+               dry_run=False, tpm2=None, factor_threshold=None):
         """Run the ``nbde_rebind`` service step on each node.
 
+        :param servers: pinned [{url, thp}], or None (TPM only).
+        :param tpm2: None keeps each device's TPM part, False drops it,
+            true or a config binds to the TPM with that policy.
         :returns: one row per node with the service steps sent.
         """
-        args = templates.policy_args(servers, threshold)
+        args = templates.rebind_args(servers, threshold, tpm2,
+                                     factor_threshold)
         if disks is not None:
             args['disks'] = disks
         service = [{'interface': steps.INTERFACE, 'step': steps.REBIND.name,
                     'args': args}]
         rows = []
         for name in nodes:
-            found, _rec = self.binding(name)
+            found, _rec, _devices = self.binding(name)
             if not dry_run:
                 found.set_provision_state(self.conn.baremetal, 'service',
                                           service_steps=service)
@@ -206,16 +227,16 @@ class NbdeAdmin:
         :raises: NoBindingRecorded, RecoveryKeyError.
         """
         key = recovery.load_private_key(private_key_path)
-        found, rec = self.binding(node)
-        chosen = [d for d in rec['devices']
+        found, _rec, devices = self.binding(node)
+        chosen = [d for d in devices
                   if device in (None, d.get('device'), d.get('luks_uuid'))]
-        escrowed = [d for d in chosen if d.get('recovery')]
+        escrowed = [d for d in chosen if isinstance(d.get('recovery'), dict)]
         if not escrowed:
             raise exception.RecoveryKeyError(
                 device=device or 'any device', node=node,
                 reason='no recovery escrow is recorded')
-        return [{'node': found.name or found.id, 'device': d['device'],
+        return [{'node': found.name or found.id, 'device': d.get('device'),
                  'luks_uuid': d.get('luks_uuid'),
                  'passphrase': recovery.decrypt(d['recovery'], key, node,
-                                                d['device'])}
+                                                d.get('device'))}
                 for d in escrowed]

@@ -22,16 +22,25 @@ then services the nodes in waves of ``max_concurrent``, waits for each to
 come back ``active`` (or fail), stops starting nodes once more than
 ``max_failures`` failed, and reports every node exactly once.
 
+Only Tang parts rotate: a device bound to the node's TPM alone is never
+selected, and one bound to the TPM too keeps its TPM part (the steps give
+no ``tpm2``).
+
 A re-run after an interruption continues: a node rebound to the current
 keys no longer uses unadvertised ones, so it is not selected again.
 """
 
 import dataclasses
+import json
 import time
 
 from openstack import exceptions as sdk_exceptions
 
+from ironic_nbde import exception
+from ironic_nbde.cli import factors
 from ironic_nbde.cli import keys
+from ironic_nbde.contract import args as contract_args
+from ironic_nbde.contract import policy
 from ironic_nbde.contract import steps
 from ironic_nbde.tang import http
 
@@ -77,29 +86,63 @@ def _stale(server, servers, wanted_urls, wanted_keys):
         server['url'], keys.EXCHANGE, kid).advertised is not True
 
 
-def _policy_steps(devices, current):
-    """The service steps moving ``devices`` (entries) to current keys.
+class _Unplannable(Exception):
+    """Why a node's rotation cannot be planned (it is skipped)."""
 
+
+def _policy_steps(stale, recorded, current):
+    """The service steps moving ``stale`` devices to current keys.
+
+    Each step carries the Tang part only: the agent keeps each device's
+    TPM part (``tpm2`` absent). A step names its disks unless it rebinds
+    every recorded device of the node; a disk that also holds a device
+    the step must not rebind (another policy, TPM only) makes the node
+    unplannable, as a record the step arguments refuse does.
+
+    :param recorded: every device entry of the node (``stale`` among them).
     :param current: {normalized url: pinned signing thp} of the servers
         whose recorded key is no longer current.
+    :raises: _Unplannable.
     """
     groups = {}
-    for device in devices:
-        servers = tuple(
-            (s['url'], current.get(keys.normalized(s['url']), s['thp']))
-            for s in keys.servers_of(device))
-        groups.setdefault((servers, device.get('threshold', 1)),
+    for device in stale:
+        servers = [{'url': s['url'], 'thp': current.get(
+            keys.normalized(s['url']), s['thp'])}
+            for s in factors.tang_servers(device)]
+        try:
+            tang = policy.tang_policy(servers, device.get('threshold'))
+        except exception.InvalidStepArgument as e:
+            raise _Unplannable('the record of %s cannot be rebound: %s'
+                               % (contract_args.shown(device.get(
+                                   'device')), e))
+        groups.setdefault(json.dumps(tang.arguments(), sort_keys=True),
                           []).append(device)
-    every = len(groups) == 1
+    whole = len(groups) == 1 and len(stale) == len(recorded)
     out = []
-    for (servers, threshold), members in groups.items():
-        args = {'tang_servers': [{'url': u, 'thp': t} for u, t in servers],
-                'threshold': threshold}
-        if not every:
-            args['disks'] = [{'name': d['disk']} for d in members]
+    for policy_args, members in groups.items():
+        args = json.loads(policy_args)
+        if not whole:
+            args['disks'] = [{'name': disk}
+                             for disk in _disks(members, recorded)]
         out.append({'interface': steps.INTERFACE, 'step': steps.REBIND.name,
                     'args': args})
     return out
+
+
+def _disks(members, recorded):
+    """The disks of ``members``, each holding no other recorded device."""
+    disks = [d.get('disk') for d in members]
+    if not all(isinstance(disk, str) and disk for disk in disks):
+        raise _Unplannable('a device to rebind has no disk recorded')
+    for other in recorded:
+        if other.get('disk') in disks and not any(other is m
+                                                  for m in members):
+            raise _Unplannable(
+                'disk %s also holds %s, which this rotation must not '
+                'rebind (another policy, or the TPM only): rebind the '
+                'node with ironic-nbde rebind' % (
+                    other['disk'], other.get('device') or 'a device'))
+    return sorted(set(disks))
 
 
 def plan(nodes, client, pin, urls=(), key_ids=(), include_maintenance=False,
@@ -121,20 +164,21 @@ def plan(nodes, client, pin, urls=(), key_ids=(), include_maintenance=False,
     wanted_keys = frozenset(key_ids)
     chosen, repin = [], set()
     for node in nodes:
-        stale = [d for _n, d in keys.bindings([node])
+        recorded = [d for _n, d in keys.bindings([node])]
+        stale = [d for d in recorded
                  if any(_stale(s, servers, wanted_urls, wanted_keys)
-                        for s in keys.servers_of(d))]
+                        for s in factors.tang_servers(d))]
         if stale:
-            chosen.append((node, stale))
+            chosen.append((node, stale, recorded))
             repin.update(
                 keys.normalized(s['url']) for d in stale
-                for s in keys.servers_of(d)
+                for s in factors.tang_servers(d)
                 if keys.normalized(s['url']) and servers.state(
                     s['url'], keys.SIGNING, s['thp']).advertised is not True)
     current = {http.normalize_url(u): t
                for u, t in pin(sorted(repin)).items()} if repin else {}
     items = []
-    for node, stale in chosen:
+    for node, stale, recorded in chosen:
         item = Item(node=node.name or node.id, uuid=node.id,
                     state=node.provision_state)
         if node.is_maintenance and not include_maintenance:
@@ -142,7 +186,10 @@ def plan(nodes, client, pin, urls=(), key_ids=(), include_maintenance=False,
         elif node.provision_state not in states:
             item.skipped = 'provision state %s' % node.provision_state
         else:
-            item.service_steps = _policy_steps(stale, current)
+            try:
+                item.service_steps = _policy_steps(stale, recorded, current)
+            except _Unplannable as e:
+                item.skipped = str(e)
         items.append(item)
     return items
 
@@ -214,7 +261,7 @@ class Run:
             return True
         wanted = item.pinned()
         stale = [s for _n, d in keys.bindings([node])
-                 for s in keys.servers_of(d)
+                 for s in factors.tang_servers(d)
                  if s['url'] in wanted and s['thp'] != wanted[s['url']]]
         if not stale:
             self._finish(item, REBOUND)

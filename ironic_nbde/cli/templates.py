@@ -19,18 +19,21 @@ deploy. ``nbde_check_tang`` runs first, before ``write_image`` (priority
 80), so a Tang server that is down or a thumbprint no server matches fails
 the deploy before any disk is written; ``nbde_encrypt`` must run after
 ``write_image`` and before the agent is torn down (40): any priority from
-41 to 79. Step arguments
-hold the policy only: Tang URLs with pinned thumbprints, threshold, disk
-selector, the operator's PUBLIC recovery key. Never a secret: Ironic
-stores and shows them.
+41 to 79. A template bound to the node's TPM alone has no Tang server and
+no ``nbde_check_tang``. Step arguments hold the policy only: Tang URLs
+with pinned thumbprints, threshold, the TPM part's public policy
+(``tpm2``, ``factor_threshold``), disk selector, the operator's PUBLIC
+recovery key. Never a secret: Ironic stores and shows them.
 """
 
 import json
 import re
 
+from jwcrypto import common as jwc
 from jwcrypto import jwk as jwcrypto_jwk
 
 from ironic_nbde import exception
+from ironic_nbde.cli import factors
 from ironic_nbde.cli import keyfile
 from ironic_nbde.contract import policy
 from ironic_nbde.contract import steps
@@ -100,34 +103,89 @@ def load_public_jwk(path):
     return key.export_public(as_dict=True)
 
 
-_OPTION = {'tang_servers': '--tang', 'threshold': '--threshold'}
+_OPTION = {'tang_servers': '--tang', 'threshold': '--threshold',
+           'tpm2': '--tpm2', 'factor_threshold': '--factor-threshold'}
 
 
-def policy_args(servers, threshold=None):
-    """The step arguments of a pinned Tang policy, validated by the same
-    rules the agent applies (:mod:`ironic_nbde.contract.policy`).
+def _invalid(e):
+    """An InvalidStepArgument as the InvalidTemplate naming the option."""
+    arg = str(e.kwargs.get('arg', ''))
+    return exception.InvalidTemplate(name=_OPTION.get(arg.split('[')[0],
+                                                      arg),
+                                     reason=e.kwargs.get('reason'))
+
+
+def tpm2_arg(wanted=None, pcr_ids=None, pcr_bank=None):
+    """The ``tpm2`` step argument of the CLI's TPM options, checked by the
+    rules the agent applies (:func:`policy.tpm2_config`) before anything
+    is fetched or written.
+
+    :param wanted: ``--tpm2`` (True), ``--no-tpm2`` (False) or neither
+        (None); ``--pcr-ids``/``--pcr-bank`` imply ``--tpm2``.
+    :returns: None, False, True or {pcr_ids, pcr_bank?}.
+    :raises: InvalidTemplate naming the option.
+    """
+    if pcr_ids is None and pcr_bank is None:
+        return wanted
+    if wanted is False:
+        raise exception.InvalidTemplate(
+            name='--no-tpm2', reason='not with --pcr-ids or --pcr-bank')
+    if pcr_ids is None:
+        raise exception.InvalidTemplate(
+            name='--pcr-bank', reason='only with --pcr-ids (without PCRs '
+            'no bank is read)')
+    value = {'pcr_ids': pcr_ids}
+    if pcr_bank is not None:
+        value['pcr_bank'] = pcr_bank
+    try:
+        policy.tpm2_config(value)
+    except exception.InvalidStepArgument as e:
+        reason = e.kwargs.get('reason')
+        raise exception.InvalidTemplate(
+            name='--pcr-bank' if "'pcr_bank'" in str(reason)
+            else '--pcr-ids', reason=reason)
+    return value
+
+
+def _arguments(validate, *args):
+    """The step arguments of ``validate(*args)``'s policy.
 
     :raises: InvalidTemplate naming the option.
     """
     try:
-        tang = policy.tang_policy(servers, threshold)
+        return validate(*args).arguments()
     except exception.InvalidStepArgument as e:
-        arg = str(e.kwargs.get('arg', ''))
-        name = _OPTION.get(arg.split('[')[0], arg)
-        raise exception.InvalidTemplate(name=name,
-                                        reason=e.kwargs.get('reason'))
-    return tang.arguments()
+        raise _invalid(e)
 
 
-def encrypt_args(servers, threshold=None, disks=None,
-                 root_image_passphrase=None, recovery_jwk=None):
+def policy_args(servers=None, threshold=None, tpm2=None,
+                factor_threshold=None):
+    """The ``nbde_encrypt`` step arguments of a pinned policy, validated
+    by the same rules the agent applies
+    (:func:`ironic_nbde.contract.policy.binding_policy`)."""
+    return _arguments(policy.binding_policy, servers, threshold, tpm2,
+                      factor_threshold)
+
+
+def rebind_args(servers=None, threshold=None, tpm2=None,
+                factor_threshold=None):
+    """The ``nbde_rebind`` step arguments (``tpm2`` None: each device
+    keeps its TPM part; False: drop it), validated as the agent does
+    (:func:`ironic_nbde.contract.policy.rebind_policy`)."""
+    return _arguments(policy.rebind_policy, servers, threshold, tpm2,
+                      factor_threshold)
+
+
+def encrypt_args(servers=None, threshold=None, disks=None,
+                 root_image_passphrase=None, recovery_jwk=None, tpm2=None,
+                 factor_threshold=None):
     """The ``nbde_encrypt`` step arguments for a pinned policy."""
     if disks is None and root_image_passphrase is None:
         raise exception.InvalidTemplate(
             name='arguments', reason='nothing to encrypt: give --disks '
             'and/or --root-image-passphrase')
-    args = dict(policy_args(servers, threshold), disks=disks,
-                root_image_passphrase=root_image_passphrase,
+    args = dict(policy_args(servers, threshold, tpm2, factor_threshold),
+                disks=disks, root_image_passphrase=root_image_passphrase,
                 recovery_jwk=recovery_jwk)
     return {k: v for k, v in args.items() if v is not None}
 
@@ -142,10 +200,13 @@ def build(name, args, priority=DEFAULT_PRIORITY):
             % (MIN_PRIORITY, MAX_PRIORITY))
     check_args = {k: args[k] for k in steps.CHECK_TANG.argsinfo
                   if k in args}
+    # A TPM-only template has no Tang server to check.
+    found = [steps.CHECK_TANG.as_template_step(
+        check_args, steps.CHECK_PRIORITY)] if args.get('tang_servers') \
+        else []
     return {'name': name,
-            'steps': [steps.CHECK_TANG.as_template_step(
-                          check_args, steps.CHECK_PRIORITY),
-                      steps.ENCRYPT.as_template_step(args, priority)],
+            'steps': found + [steps.ENCRYPT.as_template_step(args,
+                                                             priority)],
             'extra': {'ironic_nbde': {'version': 1}}}
 
 
@@ -158,15 +219,28 @@ def nbde_step(template):
 
 
 def describe(name, step, uuid=None):
-    """One listing row for a template's ``nbde_encrypt`` step."""
-    args = step.get('args') or {}
-    servers = args.get('tang_servers') or []
+    """One listing row for a template's ``nbde_encrypt`` step (whoever
+    wrote it: malformed arguments show as such, never raise)."""
+    args = step.get('args')
+    args = args if isinstance(args, dict) else {}
+    servers = factors.tang_servers(args, 'tang_servers')
     return {'name': name, 'uuid': uuid, 'priority': step.get('priority'),
-            'tang': ['%s (%s)' % (s.get('url'), s.get('thp'))
-                     for s in servers],
-            'threshold': args.get('threshold', 1),
+            'tang': ['%s (%s)' % (s['url'], s['thp']) for s in servers],
+            'threshold': args.get('threshold', 1) if 'tang_servers' in args
+            else None,
+            'tpm2': factors.tpm2_text(args.get('tpm2')),
+            'factor_threshold': args.get('factor_threshold', policy.FACTORS
+                                         if args.get('tpm2') and servers
+                                         else None),
             'disks': args.get('disks'),
             'root': 'root_image_passphrase' in args,
-            'recovery_key': (jwcrypto_jwk.JWK(**args['recovery_jwk'])
-                             .thumbprint() if args.get('recovery_jwk')
-                             else None)}
+            'recovery_key': _thumbprint(args.get('recovery_jwk'))}
+
+
+def _thumbprint(key):
+    if not key:
+        return None
+    try:
+        return jwcrypto_jwk.JWK(**key).thumbprint()
+    except (jwc.JWException, ValueError, TypeError):  # hand-written
+        return 'invalid'

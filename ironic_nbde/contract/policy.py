@@ -307,6 +307,16 @@ class RebindPolicy:
         return BindingPolicy(self.tang).with_tpm2(
             tpm2, self.factor_threshold or kept_t)
 
+    def arguments(self):
+        """The ``nbde_rebind`` step arguments that carry this policy:
+        no ``tpm2`` to keep each device's TPM part, false to drop it."""
+        found = self.tang.arguments() if self.tang else {}
+        if self.tpm2 != KEEP:
+            found['tpm2'] = dict(self.tpm2) if self.tpm2 else False
+        if self.factor_threshold is not None:
+            found['factor_threshold'] = self.factor_threshold
+        return found
+
 
 def rebind_policy(tang_servers=None, threshold=None, tpm2=None,
                   factor_threshold=None):

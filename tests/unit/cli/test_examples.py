@@ -46,7 +46,7 @@ class ExamplesTest(testtools.TestCase):
 
     def test_examples(self):
         files = sorted(glob.glob(os.path.join(EXAMPLES, '*.steps.json')))
-        self.assertEqual(2, len(files))
+        self.assertEqual(3, len(files))
         key = jwk.JWK.generate(kty='EC', crv='P-256')
         for path in files:
             with open(path) as f:
@@ -65,6 +65,11 @@ class ExamplesTest(testtools.TestCase):
                             <= templates.MAX_PRIORITY)
             args = step['args']
             params.check_known(args, steps.ENCRYPT.argsinfo)
-            policy.tang_policy(args['tang_servers'], args.get('threshold'))
+            # The whole policy, the TPM part (its PCRs) included.
+            bound = policy.binding_policy(
+                args['tang_servers'], args.get('threshold'),
+                args.get('tpm2'), args.get('factor_threshold'))
+            self.assertEqual(args.get('tpm2') is not None,
+                             bound.tpm2 is not None)
             params.disk_selector(args.get('disks'))
             params.recovery_jwk(args.get('recovery_jwk'))
