@@ -42,7 +42,7 @@ MAX_PCR = 23
 MAX_BLOB = 4096
 _CONFIG_KEYS = frozenset({'hash', 'key', 'pcr_bank', 'pcr_ids'})
 _NOT_SHOWN_RE = re.compile(r'[^\x21-\x7e]')
-_PCR_LIST_RE = re.compile(r'\s*\d{1,2}\s*(,\s*\d{1,2}\s*)*')
+_PCR_LIST_RE = re.compile(r'\s*[0-9]{1,2}\s*(,\s*[0-9]{1,2}\s*)*', re.ASCII)
 
 
 def _bad(reason):

@@ -190,7 +190,8 @@ class NormalizeTest(test_base.BaseTestCase):
         for bad in ([], {'pcr_ids': '0;1'}, {'pcr_ids': [True]},
                     {'pcr_ids': [24]}, {'pcr_ids': '100'}, {'hash': 'md5'},
                     {'key': 'ECC'}, {'pcr_bank': 5}, {'policy_pcr': 1},
-                    {'pcr_ids': {'0': 1}}, {'hash': ['sha256']}):
+                    {'pcr_ids': {'0': 1}}, {'hash': ['sha256']},
+                    {'pcr_ids': '\u0660'}, {'pcr_ids': '0,\u00a02'}):
             self.assertRaises(exception.InvalidConfig, tpm2_pin.normalize,
                               bad)
 
