@@ -83,7 +83,7 @@ def _tpm2_args(parser, rebind):
                         'in the deploy ramdisk and the instance); implies '
                         '--tpm2')
     parser.add_argument('--pcr-bank', metavar='BANK', help='the PCR bank of '
-                        '--pcr-ids (default sha256); implies --tpm2')
+                        '--pcr-ids (default sha256); only with --pcr-ids')
     parser.add_argument('--factor-threshold', type=int, metavar='N',
                         help='with --tang and a TPM part: 2 (default) '
                              'needs the TPM and the Tang servers, 1 '
