@@ -17,6 +17,8 @@ Each fixture creates its own backing file, attaches it with ``losetup -f
 any other loop device and never a real disk.
 """
 
+import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -70,3 +72,39 @@ class LoopDevice(fixtures.Fixture):
     def _detach(self):
         subprocess.run(['losetup', '--detach', self.path], check=False,
                        capture_output=True)
+
+
+def partition_extent(path, number):
+    """(offset, size) in bytes of partition ``number`` of a disk file."""
+    table = json.loads(subprocess.run(
+        ['sfdisk', '--json', path], check=True, capture_output=True,
+        text=True, timeout=60).stdout)['partitiontable']
+    sector = table.get('sectorsize', 512)
+    part = table['partitions'][number - 1]
+    return part['start'] * sector, part['size'] * sector
+
+
+@contextlib.contextmanager
+def attached(path, partition=None, read_only=True):
+    """A loop device over a disk file (a VM's, with the VM off), or over
+    one of its partitions by offset; detached by name afterwards.
+
+    By offset, not ``--partscan``: this host's kernel does not scan a loop
+    device's partition table, so there are no ``pN`` nodes, and a check
+    on a missing node (cryptsetup "fails") would prove nothing.
+    """
+    cmd = ['losetup', '--find', '--show']
+    if read_only:
+        cmd.append('--read-only')
+    if partition:
+        offset, size = partition_extent(path, partition)
+        cmd += ['--offset', str(offset), '--sizelimit', str(size)]
+    dev = subprocess.run(cmd + [path], check=True, text=True,
+                         capture_output=True, timeout=60).stdout.strip()
+    if not dev.startswith('/dev/loop'):
+        raise RuntimeError('losetup gave %r' % dev)
+    try:
+        yield dev
+    finally:
+        subprocess.run(['losetup', '--detach', dev], capture_output=True,
+                       timeout=60)

@@ -35,6 +35,11 @@ def opens(device, passphrase, slot=None):
     return _run(cmd + [device], passphrase).returncode == 0
 
 
+def is_luks(device):
+    """The device exists and holds a LUKS header."""
+    return _run(['cryptsetup', 'isLuks', device]).returncode == 0
+
+
 def clevis_unlocks(device, slot):
     """``clevis luks pass`` recovers through Tang; cryptsetup accepts it."""
     listed = _run(['clevis', 'luks', 'list', '-d', device])

@@ -25,7 +25,6 @@ cleaning crypto-erases both disks. Every phase has a hard timeout; the
 harness removes every domain, pool, daemon and forwarder it made.
 """
 
-import contextlib
 import json
 import os
 import subprocess
@@ -37,6 +36,7 @@ import testtools
 from tests.e2e import base
 from harness import env as env_mod
 from harness import ironic_log
+from harness import loopdev
 from harness import netns as netns_mod
 from harness import policy
 from harness import proofs
@@ -71,21 +71,6 @@ def build_inputs():
          '--qemu-only', '--reuse', '--keyed'], check=True,
         stdout=subprocess.PIPE, timeout=2400)
     return json.loads(built.stdout), ramdisk
-
-
-@contextlib.contextmanager
-def attached(path):
-    """A read-only loop device (with partitions) over a VM disk file;
-    detached by name afterwards."""
-    dev = subprocess.run(['losetup', '--find', '--show', '--read-only',
-                          '--partscan', path], check=True, text=True,
-                         capture_output=True).stdout.strip()
-    if not dev.startswith('/dev/loop'):
-        raise RuntimeError('losetup gave %r' % dev)
-    try:
-        yield dev
-    finally:
-        subprocess.run(['losetup', '--detach', dev], capture_output=True)
 
 
 class VmNodeTest(base.E2ETestCase):
@@ -190,9 +175,12 @@ class VmNodeTest(base.E2ETestCase):
         # root unlocked through Tang, data volume opened.
         self.figures['active_to_unlocked'] = round(
             self.wait_booted(node, 1, time.monotonic()))
-        with attached(node.nbde_disks['root']) as dev:
+        with loopdev.attached(node.nbde_disks['root'], 2) as dev:
+            # The partition is the LUKS root (so the check below is not
+            # vacuous), and the published passphrase no longer opens it.
+            self.assertTrue(proofs.is_luks(dev), dev)
             self.assertFalse(proofs.opens(
-                dev + 'p2', self.image['provisioning_passphrase'].encode()))
+                dev, self.image['provisioning_passphrase'].encode()))
 
         # Reboot through Redfish with server 0 stopped: 2 of 3 suffice.
         LOG('phase: reboot through Redfish with Tang server 0 stopped')
@@ -268,8 +256,9 @@ class VmNodeTest(base.E2ETestCase):
         self.figures['crypto_erase_clean'] = round(time.monotonic() - start)
         self.assertEqual('manageable', result.provision_state)
         self.assertNotIn('nbde', result.properties)
-        with attached(node.nbde_disks['root']) as root, \
-                attached(node.nbde_disks['data'][0]) as data:
-            for dev in (root + 'p2', data):
+        with loopdev.attached(node.nbde_disks['root'], 2) as root, \
+                loopdev.attached(node.nbde_disks['data'][0]) as data:
+            for dev in (root, data):
+                self.assertTrue(os.path.exists(dev), dev)
                 self.assertFalse(proofs.nothing_opens(dev)['luks_header'],
                                  dev)
