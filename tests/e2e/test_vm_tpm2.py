@@ -292,15 +292,24 @@ class VmTpm2Test(_VmTpm2Base):
 
 
 @contextlib.contextmanager
-def attached_rw(path):
+def attached_rw(path, partition=None, timeout=30):
     """A read-write loop device (with partitions) over a VM disk file of
-    a VM that is off; detached by name afterwards."""
+    a VM that is off; detached by name afterwards. With ``partition``,
+    wait until its device node appears (the partition scan is
+    asynchronous)."""
     dev = subprocess.run(['losetup', '--find', '--show', '--partscan',
                           path], check=True, text=True,
                          capture_output=True).stdout.strip()
     if not dev.startswith('/dev/loop'):
         raise RuntimeError('losetup gave %r' % dev)
     try:
+        if partition:
+            deadline = time.monotonic() + timeout
+            while not os.path.exists('%sp%d' % (dev, partition)):
+                if time.monotonic() > deadline:
+                    raise RuntimeError('no %sp%d after %ds' % (
+                        dev, partition, timeout))
+                time.sleep(0.5)
         yield dev
     finally:
         subprocess.run(['losetup', '--detach', dev], capture_output=True)
@@ -354,7 +363,7 @@ class VmTpm2ClevisInteropTest(_VmTpm2Base):
         LOG('phase: stock clevis luks bind tpm2 with the VM\'s TPM (VM off)')
         with swtpm.SwTpm(state_dir=env.libvirt.swtpm_state(vm.uuid),
                          set_conf=False) as tpm, \
-                attached_rw(node.nbde_disks['root']) as root, \
+                attached_rw(node.nbde_disks['root'], 2) as root, \
                 attached_rw(node.nbde_disks['data'][0]) as data:
             for dev, device in ((root + 'p2', '/dev/vda2'),
                                 (data, '/dev/vdb')):
