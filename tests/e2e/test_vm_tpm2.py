@@ -50,7 +50,6 @@ from harness import vmnode
 TRAIT = 'CUSTOM_NBDE_VM_TPM2'
 TPM2 = {'pcr_ids': [0, 2]}
 LOG = vm_test.LOG
-attached = vm_test.attached
 DEPLOY_TIMEOUT = vm_test.DEPLOY_TIMEOUT
 BOOT_TIMEOUT = vm_test.BOOT_TIMEOUT
 CLEAN_TIMEOUT = vm_test.CLEAN_TIMEOUT
@@ -171,9 +170,9 @@ class _VmTpm2Base(base.E2ETestCase):
         self.figures['crypto_erase_clean'] = round(time.monotonic() - start)
         self.assertEqual('manageable', result.provision_state)
         self.assertNotIn('nbde', result.properties)
-        with attached(node.nbde_disks['root']) as root, \
+        with attached(node.nbde_disks['root'], 2) as root, \
                 attached(node.nbde_disks['data'][0]) as data:
-            for dev in (root + 'p2', data):
+            for dev in (root, data):
                 self.assertFalse(proofs.nothing_opens(dev)['luks_header'],
                                  dev)
 
@@ -231,9 +230,11 @@ class VmTpm2Test(_VmTpm2Base):
         self.figures['active_to_unlocked'] = round(
             self.wait_booted(node, 1, time.monotonic()))
         self.assertGreater(sum(self.recoveries()) - sum(before), 0)
-        with attached(node.nbde_disks['root']) as dev:
+        with attached(node.nbde_disks['root'], 2) as dev:
+            # (A positive control: the partition is the LUKS root.)
+            self.assertTrue(luks_header(dev), dev)
             self.assertFalse(proofs.opens(
-                dev + 'p2', self.image['provisioning_passphrase'].encode()))
+                dev, self.image['provisioning_passphrase'].encode()))
         self.power(node, 'power off')
         self.wait_off(node)
 
@@ -284,35 +285,49 @@ class VmTpm2Test(_VmTpm2Base):
         self.figures['crypto_erase_clean'] = round(time.monotonic() - start)
         self.assertEqual('manageable', result.provision_state)
         self.assertNotIn('nbde', result.properties)
-        with attached(node.nbde_disks['root']) as root, \
+        with attached(node.nbde_disks['root'], 2) as root, \
                 attached(node.nbde_disks['data'][0]) as data:
-            for dev in (root + 'p2', data):
+            for dev in (root, data):
                 self.assertFalse(proofs.nothing_opens(dev)['luks_header'],
                                  dev)
 
 
+def _partition(path, number):
+    """(offset, size) in bytes of partition ``number`` of a disk file."""
+    table = json.loads(subprocess.run(
+        ['sfdisk', '--json', path], check=True, capture_output=True,
+        text=True, timeout=60).stdout)['partitiontable']
+    sector = table.get('sectorsize', 512)
+    part = table['partitions'][number - 1]
+    return part['start'] * sector, part['size'] * sector
+
+
 @contextlib.contextmanager
-def attached_rw(path, partition=None, timeout=30):
-    """A read-write loop device (with partitions) over a VM disk file of
-    a VM that is off; detached by name afterwards. With ``partition``,
-    wait until its device node appears (the partition scan is
-    asynchronous)."""
-    dev = subprocess.run(['losetup', '--find', '--show', '--partscan',
-                          path], check=True, text=True,
-                         capture_output=True).stdout.strip()
+def attached(path, partition=None, read_only=True):
+    """A loop device over a VM disk file (of a VM that is off), or over
+    one of its partitions by offset (this host's kernel may not scan a
+    loop device's GPT: ``--partscan`` then gives no ``pN`` nodes);
+    detached by name afterwards."""
+    cmd = ['losetup', '--find', '--show']
+    if read_only:
+        cmd.append('--read-only')
+    if partition:
+        offset, size = _partition(path, partition)
+        cmd += ['--offset', str(offset), '--sizelimit', str(size)]
+    dev = subprocess.run(cmd + [path], check=True, text=True,
+                         capture_output=True, timeout=60).stdout.strip()
     if not dev.startswith('/dev/loop'):
         raise RuntimeError('losetup gave %r' % dev)
     try:
-        if partition:
-            deadline = time.monotonic() + timeout
-            while not os.path.exists('%sp%d' % (dev, partition)):
-                if time.monotonic() > deadline:
-                    raise RuntimeError('no %sp%d after %ds' % (
-                        dev, partition, timeout))
-                time.sleep(0.5)
         yield dev
     finally:
-        subprocess.run(['losetup', '--detach', dev], capture_output=True)
+        subprocess.run(['losetup', '--detach', dev], capture_output=True,
+                       timeout=60)
+
+
+def luks_header(dev):
+    return subprocess.run(['cryptsetup', 'isLuks', dev],
+                          capture_output=True, timeout=60).returncode == 0
 
 
 class VmTpm2ClevisInteropTest(_VmTpm2Base):
@@ -363,10 +378,9 @@ class VmTpm2ClevisInteropTest(_VmTpm2Base):
         LOG('phase: stock clevis luks bind tpm2 with the VM\'s TPM (VM off)')
         with swtpm.SwTpm(state_dir=env.libvirt.swtpm_state(vm.uuid),
                          set_conf=False) as tpm, \
-                attached_rw(node.nbde_disks['root'], 2) as root, \
-                attached_rw(node.nbde_disks['data'][0]) as data:
-            for dev, device in ((root + 'p2', '/dev/vda2'),
-                                (data, '/dev/vdb')):
+                attached(node.nbde_disks['root'], 2, False) as root, \
+                attached(node.nbde_disks['data'][0], None, False) as data:
+            for dev, device in ((root, '/dev/vda2'), (data, '/dev/vdb')):
                 self.clevis_bind(dev, passphrases[device], tpm.tcti)
 
         # Every Tang down: only the clevis-made binding can unlock.
