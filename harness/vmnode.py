@@ -237,8 +237,11 @@ class VmEnvironment(env_mod.Environment):
 
     def service(self, node, service_steps, timeout):
         """Run service steps on an active node; wait for ``active``."""
-        self.conn.baremetal.set_node_provision_state(
-            node, 'service', service_steps=service_steps)
+        # (The proxy's set_node_provision_state takes no service steps;
+        # the node resource's set_provision_state does, as the CLI uses.)
+        bm = self.conn.baremetal
+        bm.get_node(node.id).set_provision_state(
+            bm, 'service', service_steps=service_steps)
         return self._run_agent(node, [], ('active',), timeout, 'service')
 
     def reboot(self, node):
