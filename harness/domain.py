@@ -21,6 +21,11 @@ no ``<interface>`` for this, so the NIC is passed on qemu's command line
 Each disk and the virtual-media CD carry a per-device boot order: OVMF
 connects only devices in the boot order, and sushy-tools rewrites them
 when Ironic sets the boot device.
+
+With ``tpm=True`` the VM has a TPM 2.0 (``tpm-crb``) emulated by swtpm,
+which libvirt starts beside qemu and whose state it keeps (created at the
+first start) under ``/var/lib/libvirt/swtpm/<uuid>/tpm2/``: the ramdisk
+and the deployed OS see the same TPM, across power cycles.
 """
 
 from xml.sax import saxutils
@@ -54,13 +59,18 @@ def _disk(path, dev, serial, boot):
                 "<boot order='%d'/>" % boot if boot else ''))
 
 
+TPM = ("<tpm model='tpm-crb'><backend type='emulator' version='2.0'/>"
+       "</tpm>")
+
+
 def xml(name, uuid, mac, disks, nvram, console, report, forwards,
-        agent_host_port, memory_mib=3072):
+        agent_host_port, memory_mib=3072, tpm=False):
     """The domain XML.
 
     :param disks: [(path, serial)]: the first is the root disk.
     :param console, report: files for serial ports 0 and 1 (appended to
         across boots).
+    :param tpm: give the VM an emulated TPM 2.0 (:data:`TPM`).
     """
     devices = [_disk(path, 'vd' + chr(ord('a') + i), serial,
                      1 if i == 0 else 0)
@@ -73,6 +83,8 @@ def xml(name, uuid, mac, disks, nvram, console, report, forwards,
         devices.append("<serial type='file'><source path=%s append='on'/>"
                        "<target port='%d'/></serial>"
                        % (saxutils.quoteattr(path), port))
+    if tpm:
+        devices.append(TPM)
     devices.append("<memballoon model='none'/>")
     args = ['-netdev', netdev(forwards, agent_host_port), '-device',
             'virtio-net-pci,netdev=n0,mac=%s,bus=pcie.0,addr=0x0c' % mac]

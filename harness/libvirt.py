@@ -26,6 +26,9 @@ security driver, dynamic ownership or seccomp sandbox (the sandbox kills
 qemu when a ``guestfwd`` ``cmd:`` forwarder forks); qemu opens its own
 chardev files (``stdio_handler = "file"``: no virtlogd); no network is
 defined, so libvirt's default NAT bridge can never appear (checked).
+swtpm (a domain's emulated TPM) runs as root too; its state lands under
+the run directory (:meth:`Libvirt.swtpm_state`), its local CA's keys in
+the namespace's tmpfs.
 """
 
 import os
@@ -44,6 +47,8 @@ seccomp_sandbox = 0
 stdio_handler = "file"
 namespaces = []
 cgroup_controllers = []
+swtpm_user = "root"
+swtpm_group = "root"
 '''
 LIBVIRTD_CONF = '''\
 unix_sock_group = "root"
@@ -114,6 +119,12 @@ class Libvirt:
         for sub in ('lib', 'log', 'cache'):
             lines += ['mkdir -p /var/%s/libvirt' % sub,
                       'mount --bind %s/%s /var/%s/libvirt' % (r, sub, sub)]
+        # swtpm_setup (a VM's TPM made at its first start) runs the
+        # system's /etc/swtpm_setup.conf: its local CA keeps its keys in
+        # /var/lib/swtpm-localca (the namespace's tmpfs); swtpm logs to
+        # /var/log/swtpm/libvirt/qemu.
+        lines += ['mkdir -p /var/lib/swtpm-localca '
+                  '/var/log/swtpm/libvirt/qemu']
         lines += ['mount --bind %s/etc /etc/libvirt' % r,
                   'mount --bind %s/passwd /etc/passwd' % r,
                   'mount --bind %s/group /etc/group' % r,
@@ -168,6 +179,11 @@ class Libvirt:
     def define_domain(self, name, xml_path):
         self.virsh('define', xml_path)
         self.domains.append(name)
+
+    def swtpm_state(self, uuid):
+        """Where libvirt keeps the TPM 2.0 state of domain ``uuid`` (its
+        ``/var/lib/libvirt/swtpm/<uuid>/tpm2``, seen from the host)."""
+        return os.path.join(self.root, 'lib', 'swtpm', uuid, 'tpm2')
 
     def state(self, name):
         return self.virsh('domstate', name, check=False).stdout.strip()

@@ -101,6 +101,12 @@ class SwTpm(fixtures.Fixture):
 
     def _stop(self):
         if self.proc.poll() is None:
+            # An orderly TPM2_Shutdown first: a TPM stopped without one
+            # after an authorization counts a dictionary-attack failure
+            # at its next start (swtpm: 3 such and the TPM locks out for
+            # 1000 s each), and a VM's TPM state outlives this process.
+            subprocess.run(['tpm2_shutdown', '--tcti', self.tcti],
+                           capture_output=True, timeout=30)
             self.proc.terminate()
             try:
                 self.proc.wait(10)

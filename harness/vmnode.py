@@ -161,7 +161,9 @@ class VmEnvironment(env_mod.Environment):
         return fwd
 
     # -- nodes ------------------------------------------------------------
-    def enroll(self, name, data_disks=1):
+    def enroll(self, name, data_disks=1, tpm=False):
+        """:param tpm: the VM gets an emulated TPM 2.0 (libvirt keeps its
+            state in :meth:`tpm_state`)."""
         if data_disks != 1:
             raise ValueError('a VM node has one data disk')
         uuid = self.uuids[len(self.vms)]
@@ -173,12 +175,13 @@ class VmEnvironment(env_mod.Environment):
             subprocess.run(['truncate', '-s', '%dM' % mib, path], check=True)
         vm = VmNode(name, uuid, mac, root, data, procs_mod.free_port(),
                     self.logdir)
-        xml_path = os.path.join(self.rundir, name + '.xml')
+        vm.tpm = tpm
+        vm.xml_path = xml_path = os.path.join(self.rundir, name + '.xml')
         with open(xml_path, 'w') as f:
             f.write(domain.xml(
                 name, uuid, mac, [(root, 'nbde-root'), (data, 'nbde-data')],
                 os.path.join(self.rundir, name + '_VARS.fd'), vm.console,
-                vm.report, self.guest_forwards(), vm.agent_port))
+                vm.report, self.guest_forwards(), vm.agent_port, tpm=tpm))
         self.libvirt.define_domain(name, xml_path)
         bm = self.conn.baremetal
         node = bm.create_node(
@@ -234,8 +237,11 @@ class VmEnvironment(env_mod.Environment):
 
     def service(self, node, service_steps, timeout):
         """Run service steps on an active node; wait for ``active``."""
-        self.conn.baremetal.set_node_provision_state(
-            node, 'service', service_steps=service_steps)
+        # (The proxy's set_node_provision_state takes no service steps;
+        # the node resource's set_provision_state does, as the CLI uses.)
+        bm = self.conn.baremetal
+        bm.get_node(node.id).set_provision_state(
+            bm, 'service', service_steps=service_steps)
         return self._run_agent(node, [], ('active',), timeout, 'service')
 
     def reboot(self, node):

@@ -241,8 +241,11 @@ _QEMU_UNUSED = ('drivers/gpu', 'drivers/media', 'drivers/infiniband',
                 'fs/nfs', 'fs/cifs', 'fs/smb', 'arch/x86/kvm',
                 'drivers/watchdog', 'drivers/i2c', 'drivers/cpufreq',
                 'drivers/hwmon', 'drivers/edac')
+# tpm_crb (libvirt's tpm-crb model) and tpm_tis: the tpm2 pin in the
+# initramfs (clevis's hook adds them too; built-in ones are skipped).
 _QEMU_MODULES = ('ext4', 'virtio_pci', 'virtio_blk', 'virtio_net',
-                 'dm_crypt', 'xts', 'aesni_intel', 'af_packet')
+                 'dm_crypt', 'xts', 'aesni_intel', 'af_packet', 'tpm_crb',
+                 'tpm_tis')
 
 # Test only (not in the element): a oneshot unit that reports the result of
 # the first boot on the second serial port (a getty or the kernel on ttyS0
