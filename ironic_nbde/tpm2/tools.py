@@ -52,6 +52,9 @@ _EXPLAINED = {
            'firmware update, or another boot path)',
     0x09f: 'the sealed key belongs to another TPM (or this TPM was '
            'cleared)',
+    0x921: 'the TPM is in dictionary-attack lockout (each forced '
+           'power-off after it was used counts as a failed try): wait for '
+           'its recovery time or clear the lockout',
 }
 
 

@@ -147,6 +147,11 @@ class ToolsTest(test_base.BaseTestCase):
                 ('tpm2_load', b'ERROR: Eys_Load(0x1DF) - tpm:parameter(1):'
                               b'integrity check failed\n',
                  'belongs to another TPM'),
+                ('tpm2_load', b'ERROR: Esys_Load(0x921) - tpm:warn(2.0): '
+                              b'authorizations for objects subject to DA '
+                              b'protection are not allowed at this time '
+                              b'because the TPM is in DA lockout mode\n',
+                 'dictionary-attack lockout'),
                 ('tpm2_createprimary', b'ERROR: Could not load tcti, got: '
                                        b'"device:/dev/tpmrm0"\n',
                  'cannot be reached'),
