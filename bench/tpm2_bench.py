@@ -23,30 +23,20 @@ read the ratios. Over a socket (no kernel resource manager) our pin also
 flushes what each tool leaves loaded; the floor does the same, and the
 clevis figure includes one session flush (clevis leaves its session).
 
-    python bench/tpm2_bench.py [--runs N]
+    .venv/bin/python -m bench.tpm2_bench [--runs N]
 """
 
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
+from bench.tang_bench import median_time
 from harness import swtpm
 from ironic_nbde.conf import CONF
 from ironic_nbde.tang import pins
-
-
-def median_time(func, runs):
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        func()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def run(cmd, stdin=b''):

@@ -73,12 +73,11 @@ def build_inputs():
     return json.loads(built.stdout), ramdisk
 
 
-class VmNodeTest(base.E2ETestCase):
+class VmNodeBase(base.E2ETestCase):
+    """A VM node environment, its figures and helpers (no test here)."""
 
     environment_class = vmnode.VmEnvironment
-    tang_servers = 4
     log = staticmethod(LOG)
-    rundir_prefix = 'nbde-vm-'
 
     @classmethod
     def missing(cls):
@@ -116,6 +115,12 @@ class VmNodeTest(base.E2ETestCase):
         self.assertEqual(EXPECTED, {k: v for k, v in report.items()
                                     if k in EXPECTED})
         return time.monotonic() - since
+
+
+class VmNodeTest(VmNodeBase):
+
+    tang_servers = 4
+    rundir_prefix = 'nbde-vm-'
 
     def rebind_cli(self, node, indices, threshold):
         """``ironic-nbde rebind`` run where the guest URLs resolve."""

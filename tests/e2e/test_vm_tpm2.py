@@ -34,10 +34,8 @@ import subprocess
 import time
 
 from jwcrypto import jwk
-import testtools
 
 from ironic_nbde.cli import recovery
-from tests.e2e import base
 from tests.e2e import test_vm_node as vm_test
 from harness import guest
 from harness import ironic_log
@@ -66,12 +64,10 @@ TPM2_RECORD = {'hash': 'sha256', 'key': 'ecc', 'pcr_bank': 'sha256',
                'pcr_ids': [0, 2]}
 
 
-class _VmTpm2Base(base.E2ETestCase):
+class _VmTpm2Base(vm_test.VmNodeBase):
     """A VM node with a TPM; helpers only (no test here)."""
 
-    environment_class = vmnode.VmEnvironment
     tang_servers = 3
-    log = staticmethod(LOG)
     rundir_prefix = 'nbde-vm-tpm2-'
 
     @classmethod
@@ -81,26 +77,7 @@ class _VmTpm2Base(base.E2ETestCase):
             gaps.append('swtpm, swtpm_setup, tpm2-tools and clevis-tpm2')
         return ', '.join(g for g in gaps if g) or None
 
-    @classmethod
-    def environment_args(cls):
-        cls.image, cls.ramdisk = vm_test.build_inputs()
-        return {'image': cls.image, 'ramdisk': cls.ramdisk, 'nodes': 1}
-
-    def setUp(self):
-        super().setUp()
-        self.figures = {'ramdisk_build': self.ramdisk.get('build_seconds')}
-        self.addCleanup(self._print_figures)
-
-    def _print_figures(self):
-        LOG('summary: %s' % json.dumps(self.figures, indent=1))
-        self.addDetail('figures', testtools.content.text_content(
-            json.dumps(self.figures)))
-
     # -- helpers ----------------------------------------------------------
-    recoveries = vm_test.VmNodeTest.recoveries
-    urls = vm_test.VmNodeTest.urls
-    wait_booted = vm_test.VmNodeTest.wait_booted
-
     def power(self, node, state):
         self.env.conn.baremetal.set_node_power_state(
             node, state, wait=True, timeout=POWER_TIMEOUT)
@@ -277,19 +254,7 @@ class VmTpm2Test(_VmTpm2Base):
         self.wait_off(node)
 
         # Tear-down: manual cleaning crypto-erases both disks.
-        LOG('phase: manual cleaning with nbde_crypto_erase')
-        start = time.monotonic()
-        result = env.clean(node, [{'interface': 'deploy',
-                                   'step': 'nbde_crypto_erase'}],
-                           timeout=CLEAN_TIMEOUT)
-        self.figures['crypto_erase_clean'] = round(time.monotonic() - start)
-        self.assertEqual('manageable', result.provision_state)
-        self.assertNotIn('nbde', result.properties)
-        with loopdev.attached(node.nbde_disks['root'], 2) as root, \
-                loopdev.attached(node.nbde_disks['data'][0]) as data:
-            for dev in (root, data):
-                self.assertFalse(proofs.nothing_opens(dev)['luks_header'],
-                                 dev)
+        self.erase(node)
 
 
 class VmTpm2ClevisInteropTest(_VmTpm2Base):
