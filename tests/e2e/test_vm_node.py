@@ -116,6 +116,48 @@ class VmNodeBase(base.E2ETestCase):
                                     if k in EXPECTED})
         return time.monotonic() - since
 
+    def deploy_by_trait(self, node, trait, args):
+        """A deploy template ``trait`` with ``nbde_encrypt`` ``args``;
+        deploy by the trait; the record covers the root (the image's LUKS
+        UUID) and the data disk.
+
+        :returns: the record.
+        """
+        self.env.conn.baremetal.create_deploy_template(
+            name=trait, steps=policy.deploy_steps(args))
+        start = time.monotonic()
+        result = self.env.deploy(node, traits=[trait],
+                                 timeout=DEPLOY_TIMEOUT)
+        self.figures['deploy_to_active'] = round(time.monotonic() - start)
+        self.figures.update(ironic_log.deploy_figures(
+            self.env.ironic.log_path, node.id))
+        self.assertEqual('active', result.provision_state)
+        record = result.properties['nbde']
+        self.assertEqual({'/dev/vda2', '/dev/vdb'},
+                         {d['device'] for d in record['devices']})
+        root_entry = next(d for d in record['devices']
+                          if d['device'] == '/dev/vda2')
+        self.assertEqual(self.image['luks_uuid'], root_entry['luks_uuid'])
+        return record
+
+    def erase(self, node):
+        """Manual cleaning crypto-erases both disks: no LUKS header left
+        on the root partition or the data disk."""
+        LOG('phase: manual cleaning with nbde_crypto_erase')
+        start = time.monotonic()
+        result = self.env.clean(node, [{'interface': 'deploy',
+                                        'step': 'nbde_crypto_erase'}],
+                                timeout=CLEAN_TIMEOUT)
+        self.figures['crypto_erase_clean'] = round(time.monotonic() - start)
+        self.assertEqual('manageable', result.provision_state)
+        self.assertNotIn('nbde', result.properties)
+        with loopdev.attached(node.nbde_disks['root'], 2) as root, \
+                loopdev.attached(node.nbde_disks['data'][0]) as data:
+            for dev in (root, data):
+                self.assertTrue(os.path.exists(dev), dev)
+                self.assertFalse(proofs.nothing_opens(dev)['luks_header'],
+                                 dev)
+
 
 class VmNodeTest(VmNodeBase):
 
@@ -151,26 +193,13 @@ class VmNodeTest(VmNodeBase):
                                    passphrase=self.image[
                                        'provisioning_passphrase'])
         args['disks'] = [DATA_HINT]
-        bm.create_deploy_template(name=TRAIT,
-                                  steps=policy.deploy_steps(args))
         node = env.enroll('vm-node')
 
         # Deploy by trait -> the NBDE deploy template -> active.
         LOG('phase: deploy %s by trait %s (sss 2-of-3 at %s, data disk by '
             'hint %s)' % (node.name, TRAIT, ', '.join(self.urls(range(3))),
                           DATA_HINT))
-        start = time.monotonic()
-        result = env.deploy(node, traits=[TRAIT], timeout=DEPLOY_TIMEOUT)
-        self.figures['deploy_to_active'] = round(time.monotonic() - start)
-        self.figures.update(ironic_log.deploy_figures(
-            env.ironic.log_path, node.id))
-        self.assertEqual('active', result.provision_state)
-        record = result.properties['nbde']
-        self.assertEqual({'/dev/vda2', '/dev/vdb'},
-                         {d['device'] for d in record['devices']})
-        root_entry = next(d for d in record['devices']
-                          if d['device'] == '/dev/vda2')
-        self.assertEqual(self.image['luks_uuid'], root_entry['luks_uuid'])
+        record = self.deploy_by_trait(node, TRAIT, args)
         for device in record['devices']:
             self.assertEqual(self.urls(range(3)),
                              [s['url'] for s in device['tang']])
@@ -253,17 +282,4 @@ class VmNodeTest(VmNodeBase):
         bm.set_node_power_state(node, 'power off', wait=True, timeout=120)
 
         # Tear-down: manual cleaning crypto-erases both disks.
-        LOG('phase: manual cleaning with nbde_crypto_erase')
-        start = time.monotonic()
-        result = env.clean(node, [{'interface': 'deploy',
-                                   'step': 'nbde_crypto_erase'}],
-                           timeout=CLEAN_TIMEOUT)
-        self.figures['crypto_erase_clean'] = round(time.monotonic() - start)
-        self.assertEqual('manageable', result.provision_state)
-        self.assertNotIn('nbde', result.properties)
-        with loopdev.attached(node.nbde_disks['root'], 2) as root, \
-                loopdev.attached(node.nbde_disks['data'][0]) as data:
-            for dev in (root, data):
-                self.assertTrue(os.path.exists(dev), dev)
-                self.assertFalse(proofs.nothing_opens(dev)['luks_header'],
-                                 dev)
+        self.erase(node)

@@ -38,7 +38,6 @@ from jwcrypto import jwk
 from ironic_nbde.cli import recovery
 from tests.e2e import test_vm_node as vm_test
 from harness import guest
-from harness import ironic_log
 from harness import loopdev
 from harness import policy
 from harness import proofs
@@ -48,9 +47,7 @@ from harness import vmnode
 TRAIT = 'CUSTOM_NBDE_VM_TPM2'
 TPM2 = {'pcr_ids': [0, 2]}
 LOG = vm_test.LOG
-DEPLOY_TIMEOUT = vm_test.DEPLOY_TIMEOUT
 BOOT_TIMEOUT = vm_test.BOOT_TIMEOUT
-CLEAN_TIMEOUT = vm_test.CLEAN_TIMEOUT
 SERVICE_TIMEOUT = vm_test.SERVICE_TIMEOUT
 LOCKED_GRACE = vm_test.LOCKED_GRACE
 POWER_TIMEOUT = 120
@@ -116,42 +113,12 @@ class _VmTpm2Base(vm_test.VmNodeBase):
 
     def deploy_checked(self, node, args):
         """Deploy by :data:`TRAIT`; check the record's TPM part."""
-        self.env.conn.baremetal.create_deploy_template(
-            name=TRAIT, steps=policy.deploy_steps(args))
-        start = time.monotonic()
-        result = self.env.deploy(node, traits=[TRAIT],
-                                 timeout=DEPLOY_TIMEOUT)
-        self.figures['deploy_to_active'] = round(time.monotonic() - start)
-        self.figures.update(ironic_log.deploy_figures(
-            self.env.ironic.log_path, node.id))
-        self.assertEqual('active', result.provision_state)
-        record = result.properties['nbde']
-        self.assertEqual({'/dev/vda2', '/dev/vdb'},
-                         {d['device'] for d in record['devices']})
-        root_entry = next(d for d in record['devices']
-                          if d['device'] == '/dev/vda2')
-        self.assertEqual(self.image['luks_uuid'], root_entry['luks_uuid'])
+        record = self.deploy_by_trait(node, TRAIT, args)
         # Public policy only: nothing sealed, no key, in the record.
         text = json.dumps(record)
         for word in ('jwk_pub', 'jwk_priv', 'sealed', 'blob'):
             self.assertNotIn(word, text)
         return record
-
-    def erase(self, node):
-        """Manual cleaning crypto-erases both disks."""
-        LOG('phase: manual cleaning with nbde_crypto_erase')
-        start = time.monotonic()
-        result = self.env.clean(node, [{'interface': 'deploy',
-                                        'step': 'nbde_crypto_erase'}],
-                                timeout=CLEAN_TIMEOUT)
-        self.figures['crypto_erase_clean'] = round(time.monotonic() - start)
-        self.assertEqual('manageable', result.provision_state)
-        self.assertNotIn('nbde', result.properties)
-        with loopdev.attached(node.nbde_disks['root'], 2) as root, \
-                loopdev.attached(node.nbde_disks['data'][0]) as data:
-            for dev in (root, data):
-                self.assertFalse(proofs.nothing_opens(dev)['luks_header'],
-                                 dev)
 
 
 class VmTpm2Test(_VmTpm2Base):
@@ -159,15 +126,12 @@ class VmTpm2Test(_VmTpm2Base):
     # -- the flow ---------------------------------------------------------
     def test_vm_tpm2_lifecycle(self):
         env = self.env
-        bm = env.conn.baremetal
         args = policy.encrypt_args(env.tang[:3], threshold=1,
                                    urls=self.urls(range(3)),
                                    passphrase=self.image[
                                        'provisioning_passphrase'])
         args.update(disks=[vm_test.DATA_HINT], tpm2=dict(TPM2),
                     factor_threshold=2)
-        bm.create_deploy_template(name=TRAIT,
-                                  steps=policy.deploy_steps(args))
         node = env.enroll('vm-tpm2', tpm=True)
         vm = env.vms[node.id]
         tpm_state = env.libvirt.swtpm_state(vm.uuid)
@@ -176,30 +140,15 @@ class VmTpm2Test(_VmTpm2Base):
             'of 3 at %s}, data disk by hint %s)' % (
                 node.name, TRAIT, ', '.join(self.urls(range(3))),
                 vm_test.DATA_HINT))
-        start = time.monotonic()
-        result = env.deploy(node, traits=[TRAIT], timeout=DEPLOY_TIMEOUT)
-        self.figures['deploy_to_active'] = round(time.monotonic() - start)
-        self.figures.update(ironic_log.deploy_figures(
-            env.ironic.log_path, node.id))
-        self.assertEqual('active', result.provision_state)
+        record = self.deploy_checked(node, args)
         # libvirt made the VM's TPM at its first start and keeps it.
         self.assertTrue(os.path.isdir(tpm_state), tpm_state)
-        record = result.properties['nbde']
-        self.assertEqual({'/dev/vda2', '/dev/vdb'},
-                         {d['device'] for d in record['devices']})
         for device in record['devices']:
             self.assertEqual(TPM2_RECORD, device['tpm2'])
             self.assertEqual(2, device['factor_threshold'])
             self.assertEqual(1, device['threshold'])
             self.assertEqual(self.urls(range(3)),
                              [s['url'] for s in device['tang']])
-        root_entry = next(d for d in record['devices']
-                          if d['device'] == '/dev/vda2')
-        self.assertEqual(self.image['luks_uuid'], root_entry['luks_uuid'])
-        # Public policy only: nothing sealed, no key, in the record.
-        text = json.dumps(record)
-        for word in ('jwk_pub', 'jwk_priv', 'sealed', 'blob'):
-            self.assertNotIn(word, text)
 
         LOG('phase: active; waiting for the disk to boot and unlock '
             '(TPM + Tang)')
