@@ -163,7 +163,7 @@ class VmEnvironment(env_mod.Environment):
     # -- nodes ------------------------------------------------------------
     def enroll(self, name, data_disks=1, tpm=False):
         """:param tpm: the VM gets an emulated TPM 2.0 (libvirt keeps its
-            state in :meth:`tpm_state`)."""
+            state: :meth:`Libvirt.swtpm_state`)."""
         if data_disks != 1:
             raise ValueError('a VM node has one data disk')
         uuid = self.uuids[len(self.vms)]
@@ -175,8 +175,7 @@ class VmEnvironment(env_mod.Environment):
             subprocess.run(['truncate', '-s', '%dM' % mib, path], check=True)
         vm = VmNode(name, uuid, mac, root, data, procs_mod.free_port(),
                     self.logdir)
-        vm.tpm = tpm
-        vm.xml_path = xml_path = os.path.join(self.rundir, name + '.xml')
+        xml_path = os.path.join(self.rundir, name + '.xml')
         with open(xml_path, 'w') as f:
             f.write(domain.xml(
                 name, uuid, mac, [(root, 'nbde-root'), (data, 'nbde-data')],
